@@ -1,0 +1,5 @@
+NAME = "cardpage"
+EXTENSIONS = ()
+
+def looks_like(text):
+    return False

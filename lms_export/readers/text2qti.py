@@ -1,0 +1,2 @@
+NAME = "text2qti"
+EXTENSIONS = (".txt", ".md")

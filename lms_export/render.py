@@ -1,0 +1,192 @@
+"""Markdown to safe HTML: the one rendering every exporter uses.
+
+Card text is CommonMark (markdown-it-py) with tables, strikethrough, ``$math$``
+and numbered citations ``[2]``. Whatever the author wrote, the result passes
+through nh3's allow-list, so no card can put script or broken markup into a
+package, an LMS page or the LTI tool.
+
+Math is written for MathJax, which Canvas and Moodle both run on question and
+page text: inline ``$x$`` becomes ``\\(x\\)`` and display ``$$x$$`` stays
+``$$x$$``; the TeX is HTML-escaped, never interpreted here.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+from lms_export.model import Source
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt",
+    "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p",
+    "pre", "s", "span", "strong", "sub", "sup", "table", "tbody", "td", "th",
+    "thead", "tr", "u", "ul",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title", "class"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "code": {"class"},
+    "span": {"class"},
+    "div": {"class"},
+    "ol": {"start"},
+    "td": {"align"},
+    "th": {"align"},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+#: Rewrites a local media path (as written in Markdown) to its URL in a package.
+MediaUrl = Callable[[str], str]
+
+_CITATION = re.compile(r"\[(\d{1,6})\](?![(\[:])")
+#: Text with none of these characters renders to itself: no parser needed.
+_MARKDOWN_SYNTAX = re.compile(r"[\\`*_\[\]<>!&#|~$\n\r\t]|^\s|^[-+=>\d]|\s$|  ")
+
+
+def _citation_rule(state: StateInline, silent: bool) -> bool:
+    match = _CITATION.match(state.src, state.pos)
+    if match is None:
+        return False
+    if not silent:
+        token = state.push("citation", "", 0)
+        token.meta = {"id": int(match.group(1))}
+    state.pos = match.end()
+    return True
+
+
+def _render_citation(self, tokens, idx, options, env) -> str:
+    source_id = tokens[idx].meta["id"]
+    source = env.get("sources", {}).get(source_id)
+    href = source.url if source is not None and source.url else f"#source-{source_id}"
+    title = f' title="{html.escape(source.title)}"' if source is not None else ""
+    return f'<a class="citation" href="{html.escape(href)}"{title}>[{source_id}]</a>'
+
+
+def _render_math_inline(self, tokens, idx, options, env) -> str:
+    return f'<span class="math">\\({html.escape(tokens[idx].content)}\\)</span>'
+
+
+def _render_math_display(self, tokens, idx, options, env) -> str:
+    return f'<span class="math">$${html.escape(tokens[idx].content)}$$</span>'
+
+
+def _render_math_block(self, tokens, idx, options, env) -> str:
+    return f'<div class="math">$${html.escape(tokens[idx].content)}$$</div>\n'
+
+
+def _render_image(self, tokens, idx, options, env) -> str:
+    token = tokens[idx]
+    src = token.attrGet("src") or ""
+    if is_local_path(src) and env.get("media_url") is not None:
+        token.attrSet("src", env["media_url"](src))
+    return self.image(tokens, idx, options, env)
+
+
+def _parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    md.use(dollarmath_plugin, allow_space=False, double_inline=True)
+    md.inline.ruler.before("link", "citation", _citation_rule)
+    md.add_render_rule("citation", _render_citation)
+    md.add_render_rule("math_inline", _render_math_inline)
+    md.add_render_rule("math_inline_double", _render_math_display)
+    md.add_render_rule("math_block", _render_math_block)
+    md.add_render_rule("math_block_label", _render_math_block)
+    md.add_render_rule("image", _render_image)
+    return md
+
+
+_MD = _parser()
+
+
+def is_local_path(url: str) -> bool:
+    """True for a path into the author's files, not a URL on the web."""
+    return bool(url) and not re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*:|/|#)", url)
+
+
+def sanitize(fragment: str) -> str:
+    """Keep only allow-listed tags, attributes and URL schemes."""
+    return nh3.clean(
+        fragment,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+    )
+
+
+def to_html(
+    text: str | None,
+    sources: Iterable[Source] = (),
+    media_url: MediaUrl | None = None,
+    inline: bool = False,
+) -> str:
+    """Render card Markdown to sanitized HTML.
+
+    ``sources`` resolves ``[n]`` citations to the source's URL;
+    ``media_url`` rewrites local image paths for the package being built.
+    ``inline`` drops the paragraph wrapper, for short texts such as choices.
+    """
+    if not text:
+        return ""
+    if not _MARKDOWN_SYNTAX.search(text):
+        escaped = html.escape(text, quote=False)
+        return escaped if inline else f"<p>{escaped}</p>"
+    sources_key = tuple(sources)
+    return _render(text, sources_key, media_url, inline)
+
+
+@lru_cache(maxsize=4096)
+def _render(
+    text: str, sources: tuple[Source, ...], media_url: MediaUrl | None, inline: bool
+) -> str:
+    env = {"sources": {s.id: s for s in sources}, "media_url": media_url}
+    if inline:
+        tokens = _MD.parseInline(text, env)
+        rendered = _MD.renderer.render(tokens[0].children or [], _MD.options, env)
+    else:
+        rendered = _MD.render(text, env)
+    return sanitize(rendered).strip()
+
+
+def plain_text(text: str | None) -> str:
+    """The words of a Markdown text with every tag dropped, for titles and labels."""
+    if not text:
+        return ""
+    if not _MARKDOWN_SYNTAX.search(text):
+        return text
+    return html.unescape(nh3.clean(to_html(text, inline=True), tags=set())).strip()
+
+
+def _walk(tokens) -> Iterable:
+    for token in tokens:
+        yield token
+        if token.children:
+            yield from _walk(token.children)
+
+
+def references(text: str | None) -> tuple[list[int], list[str]]:
+    """The source ids a text cites and the local image paths it shows.
+
+    Found by the same parser that renders, so a ``[2]`` inside a code span
+    is not a citation here either.
+    """
+    if not text or not _MARKDOWN_SYNTAX.search(text):
+        return [], []
+    citations: list[int] = []
+    images: list[str] = []
+    for token in _walk(_MD.parse(text, {})):
+        if token.type == "citation":
+            citations.append(token.meta["id"])
+        elif token.type == "image":
+            src = token.attrGet("src") or ""
+            if is_local_path(src):
+                images.append(src)
+    return citations, images
+
