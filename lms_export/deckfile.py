@@ -306,7 +306,9 @@ class _Builder:
 
     def choices(self, m: dict, path: Path_) -> list[Choice] | None:
         raw_choices = self.items(m, path, "choices", required=True)
-        if len(raw_choices) < 2 and "choices" in m:
+        if not isinstance(m.get("choices"), list):
+            return None
+        if len(raw_choices) < 2:
             self.problem((*path, "choices"), f"needs at least two choices, found {len(raw_choices)}")
         choices = []
         for i, raw in enumerate(raw_choices):
@@ -331,7 +333,9 @@ class _Builder:
             return None
         correct = sum(c.correct for c in choices)
         if correct != 1:
-            self.problem((*path, "choices"), f"a single_choice question needs exactly one correct choice, found {correct}")
+            self.problem(
+                (*path, "choices"), f"a single_choice question needs exactly one correct choice, found {correct}"
+            )
             return None
         return {"choices": tuple(choices)}
 
@@ -362,7 +366,9 @@ class _Builder:
         tolerance = self.get(m, path, "tolerance", non_negative, 0.0)
         bounds = self.get(m, path, "range", interval, None)
         if m.get("answer") is None and m.get("range") is None:
-            self.problem((*path, "answer"), "a numerical question needs an answer (with an optional tolerance) or a range")
+            self.problem(
+                (*path, "answer"), "a numerical question needs an answer (with an optional tolerance) or a range"
+            )
             return None
         if m.get("answer") is not None and m.get("range") is not None:
             self.problem((*path, "range"), "give either answer (with tolerance) or range, not both")
@@ -427,7 +433,11 @@ def merge_decks(decks: list[Deck]) -> Deck:
     for deck in decks:
         for card in deck.cards:
             if card.id in seen:
-                problems.append(Problem(f"duplicate card id {card.id!r}, already in deck {seen[card.id]!r}", card=card.id, field="id"))
+                problems.append(
+                    Problem(
+                        f"duplicate card id {card.id!r}, already in deck {seen[card.id]!r}", card=card.id, field="id"
+                    )
+                )
             seen[card.id] = deck.id
     if problems:
         raise LmsExportError(problems)
@@ -561,7 +571,12 @@ def boolean(value: Any) -> bool:
 
 
 def number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (float("inf"), float("-inf")):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or value != value
+        or value in (float("inf"), float("-inf"))
+    ):
         raise _Invalid(f"must be a finite number, not {value!r}")
     return float(value)
 

@@ -143,9 +143,7 @@ def to_html(
 
 
 @lru_cache(maxsize=4096)
-def _render(
-    text: str, sources: tuple[Source, ...], media_url: MediaUrl | None, inline: bool
-) -> str:
+def _render(text: str, sources: tuple[Source, ...], media_url: MediaUrl | None, inline: bool) -> str:
     env = {"sources": {s.id: s for s in sources}, "media_url": media_url}
     if inline:
         tokens = _MD.parseInline(text, env)
@@ -189,4 +187,3 @@ def references(text: str | None) -> tuple[list[int], list[str]]:
             if is_local_path(src):
                 images.append(src)
     return citations, images
-

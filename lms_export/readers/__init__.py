@@ -38,7 +38,11 @@ def read_text(path: Path, max_bytes: int = MAX_INPUT_BYTES) -> str:
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         raise LmsExportError(
-            Problem(f"not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start}); save the file as UTF-8", file=str(path), line=line)
+            Problem(
+                f"not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start}); save the file as UTF-8",
+                file=str(path),
+                line=line,
+            )
         ) from None
     if not text.strip():
         raise LmsExportError(Problem("file is empty", file=str(path)))
@@ -49,7 +53,9 @@ def reader_for(path: Path, text: str, name: str | None = None):
     """The reader module a file needs: named with ``--from``, else by extension."""
     if name is not None:
         if name not in READERS:
-            raise LmsExportError(Problem(f"unknown input format {name!r} (one of: {', '.join(READERS)})", file=str(path)))
+            raise LmsExportError(
+                Problem(f"unknown input format {name!r} (one of: {', '.join(READERS)})", file=str(path))
+            )
         return READERS[name]
     suffix = path.suffix.lower()
     if suffix == ".txt" and cardpage.looks_like(text):
@@ -59,7 +65,10 @@ def reader_for(path: Path, text: str, name: str | None = None):
             return module
     known = sorted({ext for module in READERS.values() for ext in module.EXTENSIONS})
     raise LmsExportError(
-        Problem(f"cannot tell the format from the extension {suffix or '(none)'!r}; use one of {', '.join(known)} or --from", file=str(path))
+        Problem(
+            f"cannot tell the format from the extension {suffix or '(none)'!r}; use one of {', '.join(known)} or --from",
+            file=str(path),
+        )
     )
 
 

@@ -16,6 +16,7 @@ NAME = "deck"
 EXTENSIONS = (".json", ".yaml", ".yml")
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_PLAIN_COLLECTIONS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
 def read(text: str, *, file: str, base_dir: Path | None = None) -> Deck:
@@ -34,7 +35,9 @@ def parse(text: str, file: str) -> tuple[Any, Locations]:
         try:
             raw = json.loads(text, object_pairs_hook=_refuse_duplicates, parse_constant=_refuse_constant)
         except json.JSONDecodeError as error:
-            raise LmsExportError(Problem(f"malformed JSON: {error.msg} (column {error.colno})", file=file, line=error.lineno)) from None
+            raise LmsExportError(
+                Problem(f"malformed JSON: {error.msg} (column {error.colno})", file=file, line=error.lineno)
+            ) from None
         except ValueError as error:
             raise LmsExportError(Problem(f"malformed JSON: {error}", file=file)) from None
         try:
@@ -52,7 +55,9 @@ def _compose(text: str, file: str) -> tuple[Any, dict[Path_, int]]:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         raise LmsExportError(
-            Problem(f"malformed YAML: {error.problem or error.context}", file=file, line=mark.line + 1 if mark else None)
+            Problem(
+                f"malformed YAML: {error.problem or error.context}", file=file, line=mark.line + 1 if mark else None
+            )
         ) from None
     except yaml.YAMLError as error:
         raise LmsExportError(Problem(f"malformed YAML: {error}", file=file)) from None
@@ -81,6 +86,8 @@ class _Walker:
             self.fail(node, "YAML anchors and aliases are not supported in deck files")
         self.seen.add(id(node))
         self.locations[path] = node.start_mark.line + 1
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_COLLECTIONS:
+            self.fail(node, f"YAML tag {node.tag!r} is not allowed in deck files")
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:

@@ -1,0 +1,143 @@
+"""The ``lms-export`` command.
+
+Exit codes: 0 success, 1 bad input (every problem is printed, one per line,
+naming file, line, card, question and field), 2 wrong usage.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from lms_export import __version__, readers
+from lms_export.atomic import atomic_output
+from lms_export.deckfile import json_schema, merge_decks
+from lms_export.errors import ExportWarning, LmsExportError
+from lms_export.exporters import Progress, formats
+from lms_export.model import Deck
+
+INPUT_FORMATS = click.Choice(sorted(readers.READERS))
+
+
+class _Context:
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+
+
+@contextmanager
+def _reporting(quiet: bool) -> Iterator[None]:
+    """Warnings as ``warning: ...`` lines on stderr; bad input as exit 1, never a traceback."""
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, ExportWarning) and not quiet:
+            click.echo(f"warning: {message}", err=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", ExportWarning)
+        warnings.showwarning = show
+        try:
+            yield
+        except LmsExportError as error:
+            for problem in error.problems:
+                click.echo(f"error: {problem}", err=True)
+            sys.exit(1)
+
+
+@contextmanager
+def _progress(total: int, label: str, quiet: bool) -> Iterator[Progress]:
+    """A bar on stderr when it is a terminal; silent otherwise."""
+    if quiet or total < 2 or not sys.stderr.isatty():
+        yield lambda n: None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+def _read_all(files: tuple[Path, ...], input_format: str | None) -> list[Deck]:
+    """Every file read, and every problem of every file reported together."""
+    decks, problems = [], []
+    for path in files:
+        try:
+            decks.append(readers.read(path, input_format))
+        except LmsExportError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise LmsExportError(problems)
+    return decks
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="lms-export")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors: no warnings, no progress.")
+@click.pass_context
+def main(ctx: click.Context, quiet: bool) -> None:
+    """Carry learning cards into LMSs: QTI, SCORM, Common Cartridge, Moodle XML and LTI 1.3."""
+    ctx.obj = _Context(quiet)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--from", "input_format", type=INPUT_FORMATS, help="Input format, when the extension does not tell.")
+@click.pass_obj
+def validate(obj: _Context, files: tuple[Path, ...], input_format: str | None) -> None:
+    """Check deck files and report every problem at once."""
+    with _reporting(obj.quiet):
+        decks = _read_all(files, input_format)
+        merge_decks(decks)
+        if not obj.quiet:
+            cards = sum(len(d.cards) for d in decks)
+            questions = sum(len(c.questions) for d in decks for c in d.cards)
+            click.echo(f"valid: {len(files)} file(s), {cards} card(s), {questions} question(s)", err=True)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--to", "output_format", required=True, help="Output format (see `lms-export formats`).")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="File to write; - for standard output.",
+)
+@click.option("--from", "input_format", type=INPUT_FORMATS, help="Input format, when the extension does not tell.")
+@click.pass_obj
+def convert(obj: _Context, files: tuple[Path, ...], output_format: str, output: Path, input_format: str | None) -> None:
+    """Convert deck files into an LMS format.
+
+    Several FILES make one deck: the first names it, the cards follow in order.
+    """
+    available = formats()
+    if output_format not in available:
+        raise click.BadParameter(f"{output_format!r} is not one of: {', '.join(available)}", param_hint="--to")
+    fmt = available[output_format]
+    with _reporting(obj.quiet):
+        deck = merge_decks(_read_all(files, input_format))
+        with _progress(len(deck.cards), f"{fmt.name}", obj.quiet) as progress, atomic_output(output) as out:
+            fmt(deck, out, progress=progress)
+        if not obj.quiet and str(output) != "-":
+            click.echo(f"wrote {output} ({fmt.name}, {len(deck.cards)} card(s))", err=True)
+
+
+@main.command("formats")
+def list_formats() -> None:
+    """List the output and input formats."""
+    click.echo("Output formats (convert --to):")
+    for fmt in formats().values():
+        click.echo(f"  {fmt.name:<10} {fmt.description} ({fmt.suffix})")
+    click.echo("Input formats (--from; chosen by extension otherwise):")
+    for name, module in readers.READERS.items():
+        extensions = ", ".join(module.EXTENSIONS) or "recognised by its content"
+        click.echo(f"  {name:<10} {module.__doc__.strip().splitlines()[0]} ({extensions})")
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of deck files."""
+    click.echo(json.dumps(json_schema(), indent=2))

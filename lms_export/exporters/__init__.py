@@ -1,0 +1,52 @@
+"""Output formats register themselves here; the CLI lists and calls them.
+
+An exporter is a function ``write(deck, out, *, progress, **options)`` that
+writes the whole output to the binary stream ``out`` and calls ``progress(n)``
+as it finishes cards. :func:`register` records it with the options it takes,
+so ``lms-export convert`` can refuse an option that does not apply.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from lms_export.model import Deck
+
+Progress = Callable[[int], None]
+Writer = Callable[..., None]
+
+#: Modules whose import registers the built-in formats, in listing order.
+BUILTIN = ("lms_export.exporters.deck",)
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    description: str
+    suffix: str
+    write: Writer
+    options: frozenset[str] = frozenset()
+
+    def __call__(self, deck: Deck, out: BinaryIO, progress: Progress = lambda n: None, **options: Any) -> None:
+        self.write(deck, out, progress=progress, **options)
+
+
+_FORMATS: dict[str, Format] = {}
+
+
+def register(name: str, description: str, suffix: str, options: tuple[str, ...] = ()) -> Callable[[Writer], Writer]:
+    def decorate(write: Writer) -> Writer:
+        _FORMATS[name] = Format(name, description, suffix, write, frozenset(options))
+        return write
+
+    return decorate
+
+
+def formats() -> dict[str, Format]:
+    """Every registered format by name."""
+    for module in BUILTIN:
+        importlib.import_module(module)
+    return dict(_FORMATS)
