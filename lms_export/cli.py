@@ -107,8 +107,16 @@ def validate(obj: _Context, files: tuple[Path, ...], input_format: str | None) -
     help="File to write; - for standard output.",
 )
 @click.option("--from", "input_format", type=INPUT_FORMATS, help="Input format, when the extension does not tell.")
+@click.option("--one-quiz", is_flag=True, default=None, help="QTI: the whole deck as one quiz, a section per card.")
+@click.option(
+    "--templates",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="QTI: a folder laid out like templates/qti/ whose files replace the built-in ones.",
+)
 @click.pass_obj
-def convert(obj: _Context, files: tuple[Path, ...], output_format: str, output: Path, input_format: str | None) -> None:
+def convert(
+    obj: _Context, files: tuple[Path, ...], output_format: str, output: Path, input_format: str | None, **options
+) -> None:
     """Convert deck files into an LMS format.
 
     Several FILES make one deck: the first names it, the cards follow in order.
@@ -117,10 +125,15 @@ def convert(obj: _Context, files: tuple[Path, ...], output_format: str, output: 
     if output_format not in available:
         raise click.BadParameter(f"{output_format!r} is not one of: {', '.join(available)}", param_hint="--to")
     fmt = available[output_format]
+    given = {name: value for name, value in options.items() if value is not None}
+    for name in given.keys() - fmt.options:
+        flag = "--" + name.replace("_", "-")
+        users = ", ".join(f.name for f in available.values() if name in f.options)
+        raise click.UsageError(f"{flag} does not apply to {fmt.name} (it applies to: {users})")
     with _reporting(obj.quiet):
         deck = merge_decks(_read_all(files, input_format))
         with _progress(len(deck.cards), f"{fmt.name}", obj.quiet) as progress, atomic_output(output) as out:
-            fmt(deck, out, progress=progress)
+            fmt(deck, out, progress=progress, **given)
         if not obj.quiet and str(output) != "-":
             click.echo(f"wrote {output} ({fmt.name}, {len(deck.cards)} card(s))", err=True)
 
@@ -141,3 +154,29 @@ def list_formats() -> None:
 def schema() -> None:
     """Print the JSON Schema of deck files."""
     click.echo(json.dumps(json_schema(), indent=2))
+
+
+@main.command()
+@click.argument("packages", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option(
+    "--schemas",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    envvar="LMS_EXPORT_SCHEMAS",
+    required=True,
+    help="The official XSDs, a folder with catalog.json (env LMS_EXPORT_SCHEMAS).",
+)
+@click.pass_obj
+def check(obj: _Context, packages: tuple[Path, ...], schemas: Path) -> None:
+    """Validate packages (QTI 1.2, 2.1, 3.0) against the official schemas."""
+    from lms_export.validation import Schemas, check_package
+
+    with _reporting(obj.quiet):
+        schema_set = Schemas(schemas)
+        problems = []
+        for package in packages:
+            report = check_package(package, schema_set)
+            problems.extend(report.problems)
+            if report.ok and not obj.quiet:
+                click.echo(f"valid: {package} ({len(report.validated)} XML file(s) checked)", err=True)
+        if problems:
+            raise LmsExportError(problems)

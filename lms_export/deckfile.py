@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import posixpath
 import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timezone
@@ -235,7 +236,10 @@ class _Builder:
                     self.problem(text_path, f"cites [{source_id}] but the card has no source with id {source_id}")
             for image in images:
                 media.setdefault(image, None)
-                if self.base_dir is not None and not (self.base_dir / image).is_file():
+                normalized = posixpath.normpath(image)
+                if normalized.startswith("../") or normalized == "..":
+                    self.problem(text_path, f"image path leaves the deck's folder: {image}")
+                elif self.base_dir is not None and not (self.base_dir / image).is_file():
                     self.problem(text_path, f"image file not found: {image} (looked in {self.base_dir})")
         return dataclasses.replace(card, media=tuple(MediaRef(p) for p in media))
 

@@ -1,0 +1,403 @@
+"""What QTI 1.2, 2.1 and 3.0 share, computed once in Python.
+
+The three exporters differ only in the XML they write, and that lives in
+``templates/qti/<format>/``. Everything a template needs to know is prepared
+here, the same for every version: identifiers, the rendered text (HTML for
+1.2, where it travels escaped inside ``mattext``; XHTML for 2.1 and 3.0, where
+it is part of the XML), the answer key and the points from
+:mod:`lms_export.scoring`, and the media files a package carries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import BinaryIO
+
+import jinja2
+import lxml.html
+from lxml import etree
+from markupsafe import Markup, escape
+
+from lms_export import render, scoring
+from lms_export.errors import LmsExportError, Problem, warn
+from lms_export.model import (
+    Card,
+    Deck,
+    Matching,
+    MultipleAnswers,
+    Numerical,
+    Ordering,
+    Question,
+    SingleChoice,
+    Source,
+    TrueFalse,
+)
+from lms_export.package import Package
+
+# -- identifiers ---------------------------------------------------------------
+
+
+def identifier(kind: str, *ids: str) -> str:
+    """A stable XML identifier (an NCName) for a deck, card, question or choice.
+
+    Derived from the ids alone, so the same deck always gives the same
+    identifiers and an LMS re-import updates rather than duplicates. The ids
+    are kept readable and a short digest of the exact tuple keeps ``a-b`` +
+    ``c`` apart from ``a`` + ``b-c``.
+    """
+    digest = hashlib.blake2b("\x1f".join(ids).encode("utf-8"), digest_size=4).hexdigest()
+    readable = re.sub(r"[^A-Za-z0-9_.-]", "_", "_".join(ids))[:48]
+    return f"{kind}_{readable}_{digest}"
+
+
+# -- text ----------------------------------------------------------------------
+
+#: What QTI 2.1 and 3.0 allow of HTML, by attribute; other elements are renamed.
+_GLOBAL_ATTRIBUTES = {"id", "class"}
+_ELEMENT_ATTRIBUTES = {
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"rowspan", "colspan"},
+    "th": {"rowspan", "colspan"},
+}
+#: HTML the sanitizer keeps but the QTI content model lacks; shown as marked spans.
+_QTI_RENAMES = {"del": "span", "s": "span", "u": "span"}
+
+
+def to_xhtml(html: str) -> Markup:
+    """Sanitized HTML as well-formed XHTML within the QTI content model."""
+    if "<" not in html and "&" not in html:
+        return Markup(html)
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    for element in root.iterdescendants():
+        if not isinstance(element.tag, str):  # a comment
+            element.drop_tree()
+            continue
+        if element.tag in _QTI_RENAMES:
+            element.set("class", f"{element.get('class', '')} {element.tag}".strip())
+            element.tag = _QTI_RENAMES[element.tag]
+        allowed = _GLOBAL_ATTRIBUTES | _ELEMENT_ATTRIBUTES.get(element.tag, set())
+        for name in list(element.attrib):
+            if name not in allowed:
+                del element.attrib[name]
+        if element.tag == "img" and "alt" not in element.attrib:
+            element.set("alt", "")
+    parts = [str(escape(root.text or ""))]
+    parts.extend(etree.tostring(child, encoding="unicode", method="xml") for child in root)
+    return Markup("".join(parts))
+
+
+class Text:
+    """One Markdown text of a card, rendered when a template asks for it.
+
+    ``html`` is a plain string, so a template's autoescaping puts it into
+    QTI 1.2's ``mattext`` as escaped text; ``xhtml`` is markup, inserted into
+    QTI 2.1 and 3.0 as elements.
+    """
+
+    __slots__ = ("inline", "markdown", "media_url", "sources")
+
+    def __init__(
+        self,
+        markdown: str,
+        sources: tuple[Source, ...] = (),
+        media_url: render.MediaUrl | None = None,
+        inline: bool = False,
+    ):
+        self.markdown = markdown
+        self.sources = sources
+        self.media_url = media_url
+        self.inline = inline
+
+    @property
+    def html(self) -> str:
+        return render.to_html(self.markdown, self.sources, self.media_url, self.inline)
+
+    @property
+    def xhtml(self) -> Markup:
+        return to_xhtml(self.html)
+
+    @property
+    def plain(self) -> str:
+        return render.plain_text(self.markdown)
+
+    def __bool__(self) -> bool:
+        return bool(self.markdown)
+
+
+# -- items ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Option:
+    """Something a learner picks, matches or orders."""
+
+    ident: str
+    text: Text
+    correct: bool = False
+    feedback: Text | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    """One question as every QTI version needs it.
+
+    ``options`` are the choices (true/false included), the right-hand side of
+    a matching question (targets, then distractors) or the items of an
+    ordering question in the correct order; ``sources`` is the left-hand side
+    of a matching question.
+    """
+
+    ident: str
+    question: Question
+    title: str
+    prompt: Text
+    hint: Text | None
+    correct_feedback: Text | None
+    incorrect_feedback: Text | None
+    general_feedback: Text | None
+    options: tuple[Option, ...] = ()
+    sources: tuple[Option, ...] = ()
+
+    @property
+    def type(self) -> str:
+        return self.question.type
+
+    @property
+    def points(self) -> float:
+        return self.question.points
+
+    @property
+    def correct_options(self) -> tuple[Option, ...]:
+        return tuple(o for o in self.options if o.correct)
+
+    @property
+    def correct_pairs(self) -> tuple[tuple[str, str], ...]:
+        """Matching: (source ident, target ident) of every pair."""
+        assert isinstance(self.question, Matching)
+        target = {o.text.markdown: o.ident for o in self.options}
+        return tuple((s.ident, target[p.right]) for s, p in zip(self.sources, self.question.pairs, strict=True))
+
+    @property
+    def pair_credit(self) -> float:
+        assert isinstance(self.question, Matching)
+        return scoring.pair_credit(self.question)
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        assert isinstance(self.question, Numerical)
+        return self.question.bounds
+
+
+@dataclass(frozen=True)
+class Section:
+    ident: str
+    title: str
+    card: Card
+    items: tuple[Item, ...]
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """One quiz: a card's questions, or (with ``--one-quiz``) the whole deck's."""
+
+    ident: str
+    title: str
+    description: Text | None
+    sections: tuple[Section, ...]
+
+    @property
+    def items(self) -> list[Item]:
+        return [item for section in self.sections for item in section.items]
+
+    @property
+    def points(self) -> float:
+        return sum(item.points for item in self.items)
+
+    @cached_property
+    def shuffle(self) -> bool:
+        return any(item.question.shuffle for item in self.items)
+
+
+def _item(deck: Deck, card: Card, question: Question, media_url: render.MediaUrl | None) -> Item:
+    def text(markdown: str | None, inline: bool = False) -> Text | None:
+        return Text(markdown, card.sources, media_url, inline) if markdown else None
+
+    def option(kind: str, key: str, markdown: str, **fields) -> Option:
+        return Option(identifier(kind, question.id, key), text(markdown, inline=True), **fields)
+
+    options: tuple[Option, ...] = ()
+    sources: tuple[Option, ...] = ()
+    if isinstance(question, (SingleChoice, MultipleAnswers)):
+        options = tuple(
+            option("choice", c.id, c.text, correct=c.correct, feedback=text(c.feedback)) for c in question.choices
+        )
+    elif isinstance(question, TrueFalse):
+        options = tuple(
+            option("choice", label.lower(), label, correct=value is question.answer)
+            for label, value in (("True", True), ("False", False))
+        )
+    elif isinstance(question, Matching):
+        sources = tuple(option("left", str(i), p.left) for i, p in enumerate(question.pairs))
+        targets = dict.fromkeys([p.right for p in question.pairs] + list(question.distractors))
+        options = tuple(option("right", str(i), right) for i, right in enumerate(targets))
+    elif isinstance(question, Ordering):
+        options = tuple(option("order", str(i), value, correct=True) for i, value in enumerate(question.items))
+    feedback = question.feedback
+    return Item(
+        ident=identifier("item", deck.id, card.id, question.id),
+        question=question,
+        title=render.plain_text(question.title) if question.title else f"{card.title}: {question.id}",
+        prompt=text(question.prompt),
+        hint=text(question.hint),
+        correct_feedback=text(feedback.correct),
+        incorrect_feedback=text(feedback.incorrect),
+        general_feedback=text(feedback.general),
+        options=options,
+        sources=sources,
+    )
+
+
+def assessments(deck: Deck, media_url: render.MediaUrl | None = None, one_quiz: bool = False) -> list[Assessment]:
+    """The quizzes a deck makes: one per card with questions, or one for the whole deck."""
+
+    def section(card: Card) -> Section:
+        items = tuple(_item(deck, card, q, media_url) for q in card.questions)
+        return Section(identifier("section", deck.id, card.id), card.title, card, items)
+
+    cards = [c for c in deck.cards if c.questions]
+    if not cards:
+        raise LmsExportError(Problem("the deck has no questions, so there is no quiz to export", file=deck.id))
+    for card in deck.cards:
+        if not card.questions:
+            warn(f"card {card.id} has no questions; it is left out of the quizzes")
+    if one_quiz:
+        description = Text(deck.description, media_url=media_url) if deck.description else None
+        return [Assessment(identifier("assessment", deck.id), deck.title, description, tuple(map(section, cards)))]
+    return [
+        Assessment(
+            identifier("assessment", deck.id, card.id),
+            card.title,
+            Text(card.subtitle) if card.subtitle else None,
+            (section(card),),
+        )
+        for card in cards
+    ]
+
+
+# -- media ---------------------------------------------------------------------
+
+MEDIA_FOLDER = "media"
+
+
+def media_name(path: str) -> str:
+    """Where a local image goes inside a package."""
+    return posixpath.join(MEDIA_FOLDER, posixpath.normpath(path))
+
+
+def media_files(deck: Deck) -> dict[str, Path]:
+    """Every local image the deck shows, by package name; an error names any missing one."""
+    files: dict[str, Path] = {}
+    problems = []
+    for card in deck.cards:
+        for ref in card.media:
+            source = deck.media_path(ref)
+            if not source.is_file():
+                problems.append(Problem(f"image file not found: {ref.path}", file=str(source), card=card.id))
+            files[media_name(ref.path)] = source
+    if problems:
+        raise LmsExportError(problems)
+    return files
+
+
+# -- templates -----------------------------------------------------------------
+
+
+def builtin_templates() -> Path:
+    """``templates/qti``: inside the installed package, or at the top of a checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "templates" / "qti", here.parent / "templates" / "qti"):
+        if candidate.is_dir():
+            return candidate
+    raise LmsExportError("the QTI templates are missing from this installation (templates/qti)")
+
+
+def number(value: float) -> str:
+    """A number as QTI writes it: ``2`` rather than ``2.0``, no exponent for usual sizes."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def environment(format_name: str, override: Path | None = None) -> jinja2.Environment:
+    """Templates for one QTI version; files in ``override/<format>/`` replace built-in ones."""
+    folders = [builtin_templates() / format_name]
+    if override is not None:
+        if not override.is_dir():
+            raise LmsExportError(Problem("the templates folder does not exist", file=str(override)))
+        folders.insert(0, override / format_name)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(f) for f in folders]),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["number"] = number
+    return env
+
+
+def render_stream(env: jinja2.Environment, template: str, **context) -> Callable[[], Iterator[str]]:
+    """A package-entry producer that streams the template's output.
+
+    A broken template (an institution's own, say) is reported by file and
+    line like any other bad input, not as a traceback.
+    """
+
+    def produce() -> Iterator[str]:
+        try:
+            yield from env.get_template(template).generate(**context)
+        except jinja2.TemplateSyntaxError as error:
+            raise LmsExportError(
+                Problem(f"template error: {error.message}", file=error.filename, line=error.lineno)
+            ) from None
+        except jinja2.TemplateError as error:
+            raise LmsExportError(Problem(f"template error: {error}", file=template)) from None
+
+    return produce
+
+
+# -- the package ---------------------------------------------------------------
+
+#: Adds a version's XML files to the package; returns entry name -> cards it completes.
+Layout = Callable[[Package, jinja2.Environment, list[Assessment]], dict[str, int]]
+
+
+def export(
+    deck: Deck,
+    out: BinaryIO,
+    *,
+    format_name: str,
+    layout: Layout,
+    media_prefix: str,
+    progress: Callable[[int], None],
+    one_quiz: bool = False,
+    templates: Path | None = None,
+) -> None:
+    """Write a QTI package: the media, then whatever files ``layout`` adds.
+
+    ``media_prefix`` is how the version's XML files reach the package root
+    (``../`` from a subfolder, ``$IMS-CC-FILEBASE$/`` for Canvas).
+    """
+    env = environment(format_name, templates)
+    package = Package()
+    for name, path in media_files(deck).items():
+        package.add_file(name, path)
+    quizzes = assessments(deck, lambda path: media_prefix + media_name(path), one_quiz)
+    weights = layout(package, env, quizzes)
+    package.write(out, on_entry=lambda name: progress(weights.get(name, 0)))
