@@ -19,7 +19,12 @@ Progress = Callable[[int], None]
 Writer = Callable[..., None]
 
 #: Modules whose import registers the built-in formats, in listing order.
-BUILTIN = ("lms_export.exporters.deck",)
+BUILTIN = (
+    "lms_export.exporters.deck",
+    "lms_export.exporters.qti12",
+    "lms_export.exporters.qti21",
+    "lms_export.exporters.qti30",
+)
 
 
 @dataclass(frozen=True)
