@@ -230,6 +230,8 @@ class _Builder:
         known = {s.id for s in card.sources}
         media: dict[str, None] = {}
         for text_path, value in _texts(m, path):
+            if "[" not in value:  # neither a citation nor an image
+                continue
             cited, images = render.references(value)
             for source_id in cited:
                 if source_id not in known:
@@ -322,7 +324,7 @@ class _Builder:
                 continue
             choices.append(
                 Choice(
-                    id=self.get(c, cpath, "id", identifier, _letter(i)),
+                    id=self.get(c, cpath, "id", identifier) if "id" in c else _letter(i),
                     text=self.get(c, cpath, "text", text) or "",
                     correct=self.get(c, cpath, "correct", boolean, False),
                     feedback=self.get(c, cpath, "feedback", text, None),
