@@ -13,7 +13,7 @@ import dataclasses
 import json
 import posixpath
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime, timezone
 from importlib import resources
 from pathlib import Path
@@ -229,7 +229,8 @@ class _Builder:
         """Check citations against the sources and collect the images the card shows."""
         known = {s.id for s in card.sources}
         media: dict[str, None] = {}
-        for text_path, value in _texts(m, path):
+        for text_path, container, key in markdown_fields(m, path):
+            value = container[key]
             if "[" not in value:  # neither a citation nor an image
                 continue
             cited, images = render.references(value)
@@ -683,26 +684,26 @@ def _letter(index: int) -> str:
     return letters
 
 
-def _texts(card: dict, path: Path_):
-    """Every Markdown text of a raw card with its path: where citations and images may be."""
+def markdown_fields(card: dict, path: Path_ = ()) -> Iterator[tuple[Path_, dict, str]]:
+    """Every Markdown text of a raw card, as (path, mapping, key): where citations and images may be.
+
+    Readers rewrite texts through it; the checker reads them.
+    """
     if isinstance(card.get("body"), str):
-        yield (*path, "body"), card["body"]
+        yield (*path, "body"), card, "body"
     for i, q in enumerate(card.get("questions") or []):
         if not isinstance(q, dict):
             continue
         qpath = (*path, "questions", i)
-        for key in ("prompt", "hint"):
+        for key in ("prompt", "hint", "feedback"):
             if isinstance(q.get(key), str):
-                yield (*qpath, key), q[key]
-        feedback = q.get("feedback")
-        if isinstance(feedback, dict):
-            for key, value in feedback.items():
+                yield (*qpath, key), q, key
+        if isinstance(q.get("feedback"), dict):
+            for key, value in q["feedback"].items():
                 if isinstance(value, str):
-                    yield (*qpath, "feedback", key), value
-        elif isinstance(feedback, str):
-            yield (*qpath, "feedback"), feedback
+                    yield (*qpath, "feedback", key), q["feedback"], key
         for j, choice in enumerate(q.get("choices") or []):
             if isinstance(choice, dict):
                 for key in ("text", "feedback"):
                     if isinstance(choice.get(key), str):
-                        yield (*qpath, "choices", j, key), choice[key]
+                        yield (*qpath, "choices", j, key), choice, key

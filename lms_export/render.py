@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from functools import lru_cache
 
 import nh3
@@ -46,6 +46,7 @@ URL_SCHEMES = {"http", "https", "mailto"}
 MediaUrl = Callable[[str], str]
 
 _CITATION = re.compile(r"\[(\d{1,6})\](?![(\[:])")
+_UNESCAPED_CITATION = re.compile(r"(?<!\\)" + _CITATION.pattern)
 #: Text with none of these characters renders to itself: no parser needed.
 _MARKDOWN_SYNTAX = re.compile(r"[\\`*_\[\]<>!&#|~$\n\r\t]|^\s|^[-+=>\d]|\s$|  ")
 
@@ -187,3 +188,17 @@ def references(text: str | None) -> tuple[list[int], list[str]]:
             if is_local_path(src):
                 images.append(src)
     return citations, images
+
+
+def escape_citations(text: str, keep: Collection[int] = ()) -> tuple[str, set[int]]:
+    """``text`` with every ``[n]`` citation not in ``keep`` turned into visible ``\\[n\\]``.
+
+    For inputs whose ``[n]`` cannot be a citation (a text2qti quiz has no
+    sources; a copied card page lost them): the author's text survives as
+    written instead of failing the missing-source check. Returns the new text
+    and the numbers it escaped.
+    """
+    escaped = set(references(text)[0]) - set(keep)
+    if not escaped:
+        return text, escaped
+    return _UNESCAPED_CITATION.sub(lambda m: rf"\[{m[1]}\]" if int(m[1]) in escaped else m[0], text), escaped

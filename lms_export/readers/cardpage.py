@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from lms_export import render
-from lms_export.deckfile import Path_, build_deck
+from lms_export.deckfile import Path_, build_deck, markdown_fields
 from lms_export.errors import LmsExportError, Problem, warn
 from lms_export.model import DIFFICULTIES, Deck
 
@@ -55,8 +55,6 @@ _URL = re.compile(r"https?://[^\s<>\"]+")
 _NUMBERED_SOURCE = re.compile(r"^(?:\[(\d+)\]|(\d+)[.)])\s*(.*)$")
 #: What separates a title from its URL on one line: ``Title — url``, ``Title: url``, ``Title (url)``.
 _SEPARATORS = " \t—–-:|,·"
-#: The same ``[n]`` the renderer cites (not ``[n](url)``, ``[n][ref]``, ``[n]:``), unless already escaped.
-_CITATION = re.compile(r"(?<!\\)\[(\d{1,6})\](?![(\[:])")
 #: ``accuracy .``: a space before a period, left where the page dropped a citation.
 _STRAY_PERIOD = re.compile(r"(?<=\S)[ \t]+\.(?=\s|$)")
 _TEXT2QTI_START = re.compile(r"^(?:Quiz\s+title:|\d+[.)]\s)", re.IGNORECASE)
@@ -331,20 +329,9 @@ class _Page:
     def escape_uncited(self, card: dict[str, Any]) -> None:
         """Turn citations of sources the page does not list into visible text, noting which."""
         known = {s["id"] for s in card["sources"]}
-
-        def escape(text: str) -> str:
-            missing = set(render.references(text)[0]) - known
-            if not missing:
-                return text
-            self.uncited |= missing
-            return _CITATION.sub(lambda m: rf"\[{m[1]}\]" if int(m[1]) in missing else m[0], text)
-
-        if card.get("body"):
-            card["body"] = escape(card["body"])
-        for question in card.get("questions", []):
-            for key in ("prompt", "hint"):
-                if key in question:
-                    question[key] = escape(question[key])
+        for _, container, key in markdown_fields(card):
+            container[key], escaped = render.escape_citations(container[key], keep=known)
+            self.uncited |= escaped
 
     def warn_losses(self) -> None:
         losses = []
