@@ -68,6 +68,8 @@ _ELEMENT_ATTRIBUTES = {
 }
 #: HTML the sanitizer keeps but the QTI content model lacks; shown as marked spans.
 _QTI_RENAMES = {"del": "span", "s": "span", "u": "span"}
+#: An image's width or height as QTI accepts it: pixels or a percentage.
+_QTI_LENGTH = re.compile(r"[0-9]+%?")
 
 
 def to_xhtml(html: str) -> Markup:
@@ -84,10 +86,12 @@ def to_xhtml(html: str) -> Markup:
             element.tag = _QTI_RENAMES[element.tag]
         allowed = _GLOBAL_ATTRIBUTES | _ELEMENT_ATTRIBUTES.get(element.tag, set())
         for name in list(element.attrib):
-            if name not in allowed:
+            if name not in allowed or (name in ("width", "height") and not _QTI_LENGTH.fullmatch(element.get(name))):
                 del element.attrib[name]
         if element.tag == "img" and "alt" not in element.attrib:
             element.set("alt", "")
+        if element.tag == "thead" and element.getparent().find("tbody") is None:
+            element.tag = "tbody"  # a Markdown table with no rows; QTI 2.1 requires a tbody
     parts = [str(escape(root.text or ""))]
     parts.extend(etree.tostring(child, encoding="unicode", method="xml") for child in root)
     return Markup("".join(parts))
