@@ -182,6 +182,29 @@ class Item:
         return tuple(o for o in self.options if o.correct)
 
     @property
+    def display_options(self) -> tuple[Option, ...]:
+        """The options in the order a learner first sees them.
+
+        Choices keep the author's order (``shuffle`` asks the player to mix
+        them). Matching targets follow their pairs and ordering items are the
+        answer itself, so those are scrambled, by identifier digest to stay
+        deterministic, and never left in the answer's order.
+        """
+        if not isinstance(self.question, (Matching, Ordering)) or len(self.options) < 2:
+            return self.options
+        scrambled = tuple(sorted(self.options, key=lambda option: option.ident.rsplit("_", 1)[-1]))
+        return scrambled[1:] + scrambled[:1] if scrambled == self.options else scrambled
+
+    @property
+    def media(self) -> tuple[str, ...]:
+        """Package names of the images this item shows: its manifest dependencies."""
+        texts = [self.prompt, self.hint, self.correct_feedback, self.incorrect_feedback, self.general_feedback]
+        for option in (*self.options, *self.sources):
+            texts += [option.text, option.feedback]
+        names = {media_name(path) for text in texts if text for path in render.references(text.markdown)[1]}
+        return tuple(sorted(names))
+
+    @property
     def correct_pairs(self) -> tuple[tuple[str, str], ...]:
         """Matching: (source ident, target ident) of every pair."""
         assert isinstance(self.question, Matching)
@@ -305,6 +328,16 @@ def media_name(path: str) -> str:
     return posixpath.join(MEDIA_FOLDER, posixpath.normpath(path))
 
 
+def media_resource(name: str) -> str:
+    """The manifest resource identifier of a packaged image."""
+    return identifier("media", name)
+
+
+def packaged_media(package: Package) -> list[str]:
+    """The images a package carries, by name."""
+    return [name for name in package.names if name.startswith(MEDIA_FOLDER + "/")]
+
+
 def media_files(deck: Deck) -> dict[str, Path]:
     """Every local image the deck shows, by package name; an error names any missing one."""
     files: dict[str, Path] = {}
@@ -353,6 +386,7 @@ def environment(format_name: str, override: Path | None = None) -> jinja2.Enviro
         keep_trailing_newline=True,
     )
     env.filters["number"] = number
+    env.filters["media_resource"] = media_resource
     return env
 
 

@@ -70,3 +70,26 @@ def test_media_files_are_named_inside_the_package(tmp_path):
 
 def test_numbers_are_written_without_noise():
     assert [qti.number(v) for v in (2.0, 0.5, 3.14, -1.0)] == ["2", "0.5", "3.14", "-1"]
+
+
+def test_matching_targets_and_ordering_items_are_never_shown_in_the_answers_order():
+    deck = make_deck(
+        raw_card("c", [raw_question("ordering", items=["a", "b"]), raw_question("ordering", id="q2", items=["b", "a"])]),
+    )
+    for item in qti.assessments(deck)[0].items:
+        assert item.display_options != item.options
+        assert sorted(o.ident for o in item.display_options) == sorted(o.ident for o in item.options)
+
+
+def test_an_item_names_only_the_images_it_shows(tmp_path):
+    (tmp_path / "a.png").write_bytes(b"png")
+    (tmp_path / "b.png").write_bytes(b"png")
+    from conftest import raw_deck
+
+    from lms_export.deckfile import build_deck
+
+    card = raw_card(
+        "c", [raw_question("essay", prompt="![a](a.png)"), raw_question("single_choice")], body="![b](b.png)"
+    )
+    items = qti.assessments(build_deck(raw_deck(card), file="d", base_dir=tmp_path))[0].items
+    assert [item.media for item in items] == [("media/a.png",), ()]

@@ -34,11 +34,6 @@ def assessment_path(assessment: qti.Assessment) -> str:
     return f"tests/{assessment.ident}.xml"
 
 
-def media_id(path: str) -> str:
-    """The manifest resource of an image, the same whichever way the Markdown spells its path."""
-    return qti.identifier("media", qti.media_name(path))
-
-
 def _layout(
     package: Package, env: jinja2.Environment, assessments: list[qti.Assessment], *, manifest: str
 ) -> dict[str, int]:
@@ -50,12 +45,6 @@ def _layout(
         item_href = partial(_relative, posixpath.dirname(path))
         package.add(path, qti.render_stream(env, "test.xml.j2", assessment=assessment, item_href=item_href))
         cards_done[path] = len(assessment.sections)
-    media = {
-        qti.media_name(image.path): media_id(image.path)
-        for assessment in assessments
-        for section in assessment.sections
-        for image in section.card.media
-    }
     package.add(
         "imsmanifest.xml",
         qti.render_stream(
@@ -65,8 +54,7 @@ def _layout(
             assessments=assessments,
             assessment_path=assessment_path,
             item_path=item_path,
-            media=dict(sorted(media.items())),
-            media_id=media_id,
+            media=qti.packaged_media(package),
         ),
     )
     return cards_done

@@ -386,7 +386,9 @@ def test_answer_keys_points_and_texts_are_the_decks():
             pairs = {(choices[v.split()[0]], choices[v.split()[1]]) for v in correct}
             assert pairs == {(p.left, p.right) for p in question.pairs}
             sets = root.findall(f".//{Q}simpleMatchSet")
-            assert [text(c) for c in sets[1]] == ["encoder", "generator", "a linear layer"]
+            item = next(i for a in qti.assessments(every_type_deck()) for i in a.items if i.question == question)
+            assert [c.get("identifier") for c in sets[1]] == [o.ident for o in item.display_options]
+            assert {text(c) for c in sets[1]} == {"encoder", "generator", "a linear layer"}
             mapping = declaration.find(f"{Q}mapping")
             assert float(mapping.get("upperBound")) == question.points
             assert {float(e.get("mappedValue")) for e in mapping} == {scoring.pair_credit(question)}
@@ -535,9 +537,8 @@ def test_the_manifest_names_every_file_with_its_dependencies():
         assert [d.get("identifierref") for d in test.iter(f"{{{CP}}}dependency")] == [r.get("identifier") for r in refs]
     [image] = types["webcontent"]
     assert image.get("href") == "media/media/latent-space.png"
-    # the image's card's items depend on it; the other card's do not
-    depending = [r for r in types["imsqti_item_xmlv2p1"] if r.find(f"{{{CP}}}dependency") is not None]
-    assert len(depending) == len(readers.read(EVERY_TYPE).cards[0].questions)
+    # an item depends on the images it shows; here only a card body shows one
+    assert all(r.find(f"{{{CP}}}dependency") is None for r in types["imsqti_item_xmlv2p1"])
 
 
 def test_images_are_packaged_and_referenced_relative_to_the_item(tmp_path):
@@ -552,6 +553,10 @@ def test_images_are_packaged_and_referenced_relative_to_the_item(tmp_path):
     [img] = root.iter(f"{Q}img")
     assert img.get("alt") == "a loss surface"
     assert posixpath.normpath(posixpath.join(posixpath.dirname(name), img.get("src"))) == "media/pics/latent-space.png"
+    manifest = xml(files["imsmanifest.xml"])
+    [item] = [r for r in manifest.iter(f"{{{CP}}}resource") if r.get("type") == "imsqti_item_xmlv2p1"]
+    [image] = [r for r in manifest.iter(f"{{{CP}}}resource") if r.get("type") == "webcontent"]
+    assert [d.get("identifierref") for d in item.iter(f"{{{CP}}}dependency")] == [image.get("identifier")]
     assert "media/media/latent-space.png" in entries(convert(readers.read(EVERY_TYPE)))
 
 
