@@ -57,6 +57,7 @@ CARD_FIELDS = {
     "sources", "video", "related", "questions",
 }  # fmt: skip
 QUESTION_FIELDS = {"id", "type", "title", "prompt", "points", "hint", "feedback", "shuffle"}
+CHOICE_FIELDS = {"id", "text", "correct", "feedback"}
 TYPE_FIELDS = {
     "single_choice": {"choices"},
     "multiple_answers": {"choices"},
@@ -114,19 +115,20 @@ class _Builder:
         if not isinstance(value, dict):
             self.problem(path, f"{what} must be a mapping, not {_kind(value)}")
             return None
-        for key in value:
-            if key not in allowed:
+        if not value.keys() <= allowed:
+            for key in value.keys() - allowed:
                 self.problem((*path, key), f"unknown field {key!r} in {what}")
         return value
 
     def get(self, m: dict, path: Path_, key: str, check: Callable, default: Any = _MISSING):
         """``m[key]`` passed through ``check``; a problem if missing and required."""
-        if key not in m or m[key] is None:
+        value = m.get(key)
+        if value is None:
             if default is _MISSING:
                 self.problem((*path, key), "is required")
             return None if default is _MISSING else default
         try:
-            return check(m[key])
+            return check(value)
         except _Invalid as invalid:
             self.problem((*path, key), str(invalid))
             return None if default is _MISSING else default
@@ -153,13 +155,17 @@ class _Builder:
                 values.append(None)
         return values
 
-    def unique(self, ids: list[tuple[Path_, str | None]], what: str) -> None:
-        seen: set[str] = set()
-        for path, value in ids:
+    def unique(self, values: list, where: Callable[[int], Path_], what: str) -> None:
+        """Report each repeated value at ``where(index)``; paths are only built for a repeat."""
+        present = [v for v in values if v is not None]
+        if len(set(present)) == len(present):
+            return
+        seen: set = set()
+        for index, value in enumerate(values):
             if value is None:
                 continue
             if value in seen:
-                self.problem(path, f"duplicate {what} {value!r}")
+                self.problem(where(index), f"duplicate {what} {value!r}")
             seen.add(value)
 
     # -- the deck --------------------------------------------------------
@@ -176,10 +182,7 @@ class _Builder:
         if "cards" in m and isinstance(m["cards"], list) and not raw_cards:
             self.problem(("cards",), "a deck needs at least one card")
         cards = [self.card(c, ("cards", i)) for i, c in enumerate(raw_cards)]
-        self.unique(
-            [(("cards", i, "id"), c.get("id")) for i, c in enumerate(raw_cards) if _has_id(c)],
-            "card id",
-        )
+        self.unique([_raw_id(c) for c in raw_cards], lambda i: ("cards", i, "id"), "card id")
         if self.problems:
             return None
         return Deck(
@@ -198,17 +201,11 @@ class _Builder:
             return None
         card_id = self.get(m, path, "id", identifier)
         sources = [self.source(s, (*path, "sources", i)) for i, s in enumerate(self.items(m, path, "sources"))]
-        self.unique(
-            [((*path, "sources", i, "id"), s.id) for i, s in enumerate(sources) if s is not None],
-            "source id",
-        )
+        self.unique([s and s.id for s in sources], lambda i: (*path, "sources", i, "id"), "source id")
         raw_questions = self.items(m, path, "questions")
         questions = [self.question(q, (*path, "questions", i)) for i, q in enumerate(raw_questions)]
         self.card_id, self.question_id, self.scope = _label(raw, path), None, path
-        self.unique(
-            [((*path, "questions", i, "id"), q.get("id")) for i, q in enumerate(raw_questions) if _has_id(q)],
-            "question id",
-        )
+        self.unique([_raw_id(q) for q in raw_questions], lambda i: (*path, "questions", i, "id"), "question id")
         card = Card(
             id=card_id,
             title=self.get(m, path, "title", text),
@@ -319,20 +316,25 @@ class _Builder:
             self.problem((*path, "choices"), f"needs at least two choices, found {len(raw_choices)}")
         choices = []
         for i, raw in enumerate(raw_choices):
-            cpath = (*path, "choices", i)
-            c = self.mapping(raw, cpath, {"id", "text", "correct", "feedback"}, "a choice")
-            if c is None:
-                continue
-            choices.append(
-                Choice(
-                    id=self.get(c, cpath, "id", identifier) if "id" in c else _letter(i),
-                    text=self.get(c, cpath, "text", text) or "",
-                    correct=self.get(c, cpath, "correct", boolean, False),
-                    feedback=self.get(c, cpath, "feedback", text, None),
-                )
-            )
-        self.unique([((*path, "choices", i, "id"), c.id) for i, c in enumerate(choices)], "choice id")
+            choice = _well_formed_choice(raw, i)
+            if choice is None:
+                choice = self.choice(raw, (*path, "choices", i), i)
+            if choice is not None:
+                choices.append(choice)
+        self.unique([c.id for c in choices], lambda i: (*path, "choices", i, "id"), "choice id")
         return choices if len(choices) == len(raw_choices) else None
+
+    def choice(self, raw: Any, path: Path_, index: int) -> Choice | None:
+        """A choice checked field by field, reporting each problem."""
+        c = self.mapping(raw, path, CHOICE_FIELDS, "a choice")
+        if c is None:
+            return None
+        return Choice(
+            id=self.get(c, path, "id", identifier) if "id" in c else _letter(index),
+            text=self.get(c, path, "text", text) or "",
+            correct=self.get(c, path, "correct", boolean, False),
+            feedback=self.get(c, path, "feedback", text, None),
+        )
 
     def single_choice(self, m: dict, path: Path_) -> dict | None:
         choices = self.choices(m, path)
@@ -400,7 +402,7 @@ class _Builder:
         distractors = self.each(m, path, "distractors", text)
         if "pairs" in m and not pairs:
             self.problem((*path, "pairs"), "needs at least one pair")
-        self.unique([((*path, "pairs", i, "left"), p.left) for i, p in enumerate(pairs)], "left side")
+        self.unique([p.left for p in pairs], lambda i: (*path, "pairs", i, "left"), "left side")
         if not pairs or any(None in (p.left, p.right) for p in pairs) or None in distractors:
             return None
         return {"pairs": tuple(pairs), "distractors": tuple(distractors)}
@@ -410,7 +412,7 @@ class _Builder:
         if "items" in m and len(items) < 2:
             self.problem((*path, "items"), f"needs at least two items to order, found {len(items)}")
             return None
-        self.unique([((*path, "items", i), v) for i, v in enumerate(items)], "item")
+        self.unique(items, lambda i: (*path, "items", i), "item")
         if not items or None in items:
             return None
         return {"items": tuple(items)}
@@ -655,6 +657,32 @@ def _kind(value: Any) -> str:
     return {dict: "a mapping", list: "a list", str: "text", bool: "true/false", type(None): "nothing"}.get(
         type(value), f"a {type(value).__name__}"
     )
+
+
+def _well_formed_choice(raw: Any, index: int) -> Choice | None:
+    """The choice, when every field is already what :meth:`_Builder.choice` would accept; else None.
+
+    Large decks are almost all well-formed choices; this spares them the
+    field-by-field checks, which run (and explain) whenever anything is off.
+    """
+    if type(raw) is not dict or not raw.keys() <= CHOICE_FIELDS:
+        return None
+    choice_id, body = raw.get("id"), raw.get("text")
+    correct, feedback = raw.get("correct", False), raw.get("feedback")
+    if type(body) is not str or not body.strip() or type(correct) is not bool:
+        return None
+    if choice_id is None:
+        choice_id = _letter(index)
+    elif type(choice_id) is not str or not IDENTIFIER.match(choice_id):
+        return None
+    if feedback is not None and (type(feedback) is not str or not feedback.strip()):
+        return None
+    return Choice(choice_id, body, correct, feedback)
+
+
+def _raw_id(raw: Any) -> str | None:
+    """A raw card's or question's id as text, where it has a usable one."""
+    return str(raw["id"]) if _has_id(raw) else None
 
 
 def _has_id(raw: Any) -> bool:

@@ -44,7 +44,7 @@ class Package:
         return sorted(self._entries)
 
     def write(self, out: BinaryIO, on_entry: Callable[[str], None] = lambda name: None) -> None:
-        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=3) as archive:
             for name in self.names:
                 info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
                 info.compress_type = zipfile.ZIP_DEFLATED

@@ -44,16 +44,24 @@ from lms_export.package import Package
 
 
 def identifier(kind: str, *ids: str) -> str:
-    """A stable XML identifier (an NCName) for a deck, card, question or choice.
+    """A stable XML identifier (an NCName) for a deck, card or question.
 
     Derived from the ids alone, so the same deck always gives the same
     identifiers and an LMS re-import updates rather than duplicates. The ids
-    are kept readable and a short digest of the exact tuple keeps ``a-b`` +
-    ``c`` apart from ``a`` + ``b-c``.
+    are kept readable (``.`` becomes ``_``: Canvas rewrites dots in some
+    identifiers but not in others) and a short digest of the exact tuple keeps
+    ``a-b`` + ``c`` apart from ``a`` + ``b-c``.
     """
     digest = hashlib.blake2b("\x1f".join(ids).encode("utf-8"), digest_size=4).hexdigest()
-    readable = re.sub(r"[^A-Za-z0-9_.-]", "_", "_".join(ids))[:48]
-    return f"{kind}_{readable}_{digest}"
+    return f"{kind}_{_UNSAFE.sub('_', '_'.join(ids))[:48]}_{digest}"
+
+
+def local_identifier(kind: str, key: str) -> str:
+    """An identifier unique within one item (a choice, a matching side), as short as it can be."""
+    return f"{kind}_{key}" if _UNSAFE.search(key) is None else identifier(kind, key)
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
 # -- text ----------------------------------------------------------------------
@@ -138,7 +146,7 @@ class Text:
 # -- items ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Option:
     """Something a learner picks, matches or orders."""
 
@@ -148,7 +156,7 @@ class Option:
     feedback: Text | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Item:
     """One question as every QTI version needs it.
 
@@ -187,12 +195,12 @@ class Item:
 
         Choices keep the author's order (``shuffle`` asks the player to mix
         them). Matching targets follow their pairs and ordering items are the
-        answer itself, so those are scrambled, by identifier digest to stay
+        answer itself, so those are scrambled, by a digest of their identifiers to stay
         deterministic, and never left in the answer's order.
         """
         if not isinstance(self.question, (Matching, Ordering)) or len(self.options) < 2:
             return self.options
-        scrambled = tuple(sorted(self.options, key=lambda option: option.ident.rsplit("_", 1)[-1]))
+        scrambled = tuple(sorted(self.options, key=lambda option: hashlib.blake2b(option.ident.encode()).digest()))
         return scrambled[1:] + scrambled[:1] if scrambled == self.options else scrambled
 
     @property
@@ -257,7 +265,7 @@ def _item(deck: Deck, card: Card, question: Question, media_url: render.MediaUrl
         return Text(markdown, card.sources, media_url, inline) if markdown else None
 
     def option(kind: str, key: str, markdown: str, **fields) -> Option:
-        return Option(identifier(kind, question.id, key), text(markdown, inline=True), **fields)
+        return Option(local_identifier(kind, key), text(markdown, inline=True), **fields)
 
     options: tuple[Option, ...] = ()
     sources: tuple[Option, ...] = ()

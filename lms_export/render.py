@@ -15,14 +15,17 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Collection, Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
+
+from typing import TYPE_CHECKING
 
 import nh3
-from markdown_it import MarkdownIt
-from markdown_it.rules_inline import StateInline
-from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from lms_export.model import Source
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_inline import StateInline
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt",
@@ -90,7 +93,12 @@ def _render_image(self, tokens, idx, options, env) -> str:
     return self.image(tokens, idx, options, env)
 
 
+@cache
 def _parser() -> MarkdownIt:
+    """The one parser, built on first use: most card texts take the fast path and never need it."""
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+
     md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
     md.use(dollarmath_plugin, allow_space=False, double_inline=True)
     md.inline.ruler.before("link", "citation", _citation_rule)
@@ -102,8 +110,6 @@ def _parser() -> MarkdownIt:
     md.add_render_rule("image", _render_image)
     return md
 
-
-_MD = _parser()
 
 
 def is_local_path(url: str) -> bool:
@@ -147,10 +153,11 @@ def to_html(
 def _render(text: str, sources: tuple[Source, ...], media_url: MediaUrl | None, inline: bool) -> str:
     env = {"sources": {s.id: s for s in sources}, "media_url": media_url}
     if inline:
-        tokens = _MD.parseInline(text, env)
-        rendered = _MD.renderer.render(tokens[0].children or [], _MD.options, env)
+        md = _parser()
+        tokens = md.parseInline(text, env)
+        rendered = md.renderer.render(tokens[0].children or [], md.options, env)
     else:
-        rendered = _MD.render(text, env)
+        rendered = _parser().render(text, env)
     return sanitize(rendered).strip()
 
 
@@ -180,7 +187,7 @@ def references(text: str | None) -> tuple[list[int], list[str]]:
         return [], []
     citations: list[int] = []
     images: list[str] = []
-    for token in _walk(_MD.parse(text, {})):
+    for token in _walk(_parser().parse(text, {})):
         if token.type == "citation":
             citations.append(token.meta["id"])
         elif token.type == "image":
