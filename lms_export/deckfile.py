@@ -555,12 +555,19 @@ class _Invalid(ValueError):
     pass
 
 
+#: Characters no XML 1.0 document can carry (C0 controls but tab and newlines, lone surrogates, U+FFFE/F).
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def text(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise _Invalid(f"must be text, not {_kind(value)}")
     value = str(value)
     if not value.strip():
         raise _Invalid("must not be empty")
+    bad = _NOT_XML.search(value)
+    if bad is not None:
+        raise _Invalid(f"contains the control character U+{ord(bad.group()):04X}, which no LMS format can carry")
     return value
 
 
@@ -669,13 +676,13 @@ def _well_formed_choice(raw: Any, index: int) -> Choice | None:
         return None
     choice_id, body = raw.get("id"), raw.get("text")
     correct, feedback = raw.get("correct", False), raw.get("feedback")
-    if type(body) is not str or not body.strip() or type(correct) is not bool:
+    if type(body) is not str or not body.strip() or type(correct) is not bool or _NOT_XML.search(body):
         return None
     if choice_id is None:
         choice_id = _letter(index)
     elif type(choice_id) is not str or not IDENTIFIER.match(choice_id):
         return None
-    if feedback is not None and (type(feedback) is not str or not feedback.strip()):
+    if feedback is not None and (type(feedback) is not str or not feedback.strip() or _NOT_XML.search(feedback)):
         return None
     return Choice(choice_id, body, correct, feedback)
 

@@ -105,6 +105,12 @@ def test_a_file_over_the_size_limit_is_refused_before_parsing(tmp_path):
         (raw_question("essay", points=-1), "points", "must not be negative"),
         (raw_question("essay", id="has space"), "id", "is not an identifier"),
         (raw_question("true_false", answer=None), "answer", "is required"),
+        (raw_question("essay", prompt="bell \x07 here"), "prompt", "control character U+0007"),
+        (
+            raw_question("single_choice", choices=[{"text": "ok", "correct": True}, {"text": "nul \x00"}]),
+            "choices[1].text",
+            "control character U+0000",
+        ),
         (
             raw_question(
                 "single_choice", choices=[{"id": "a", "text": "x", "correct": True}, {"id": "a", "text": "y"}]
