@@ -111,7 +111,15 @@ def validate(obj: _Context, files: tuple[Path, ...], input_format: str | None) -
 @click.option(
     "--templates",
     type=click.Path(path_type=Path, file_okay=False),
-    help="QTI: a folder laid out like templates/qti/ whose files replace the built-in ones.",
+    help="A folder laid out like templates/ (e.g. DIR/qti/qti12/items.xml.j2) whose files replace the built-in ones.",
+)
+@click.option(
+    "--single-sco", is_flag=True, default=None, help="SCORM: the whole deck as one SCO instead of one per card."
+)
+@click.option(
+    "--pass-score",
+    type=click.FloatRange(0, 100),
+    help="SCORM: the percentage a learner needs to pass (default 80).",
 )
 @click.pass_obj
 def convert(
@@ -136,6 +144,33 @@ def convert(
             fmt(deck, out, progress=progress, **given)
         if not obj.quiet and str(output) != "-":
             click.echo(f"wrote {output} ({fmt.name}, {len(deck.cards)} card(s))", err=True)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder to write the site into (made if missing).",
+)
+@click.option("--from", "input_format", type=INPUT_FORMATS, help="Input format, when the extension does not tell.")
+@click.pass_obj
+def preview(obj: _Context, files: tuple[Path, ...], output: Path, input_format: str | None) -> None:
+    """Write the card pages as a static site, to look at before importing.
+
+    The pages and quizzes are those of the SCORM packages, with no LMS: open
+    index.html in a browser. Several FILES make one deck, as with convert.
+    """
+    from lms_export.preview import write_site
+
+    with _reporting(obj.quiet):
+        deck = merge_decks(_read_all(files, input_format))
+        with _progress(len(deck.cards), "preview", obj.quiet) as progress:
+            write_site(deck, output, progress)
+        if not obj.quiet:
+            click.echo(f"wrote {output / 'index.html'} ({len(deck.cards)} card page(s))", err=True)
 
 
 @main.command("formats")
@@ -167,7 +202,7 @@ def schema() -> None:
 )
 @click.pass_obj
 def check(obj: _Context, packages: tuple[Path, ...], schemas: Path) -> None:
-    """Validate packages (QTI 1.2, 2.1, 3.0) against the official schemas."""
+    """Validate packages (QTI 1.2, 2.1, 3.0; SCORM 1.2, 2004) against the official schemas and profile rules."""
     from lms_export.validation import Schemas, check_package
 
     with _reporting(obj.quiet):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -24,7 +24,7 @@ import lxml.html
 from lxml import etree
 from markupsafe import Markup, escape
 
-from lms_export import render, scoring
+from lms_export import render, scoring, templating
 from lms_export.errors import LmsExportError, Problem, warn
 from lms_export.model import (
     Card,
@@ -364,58 +364,14 @@ def media_files(deck: Deck) -> dict[str, Path]:
 # -- templates -----------------------------------------------------------------
 
 
-def builtin_templates() -> Path:
-    """``templates/qti``: inside the installed package, or at the top of a checkout."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "templates" / "qti", here.parent / "templates" / "qti"):
-        if candidate.is_dir():
-            return candidate
-    raise LmsExportError("the QTI templates are missing from this installation (templates/qti)")
-
-
 def number(value: float) -> str:
     """A number as QTI writes it: ``2`` rather than ``2.0``, no exponent for usual sizes."""
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def environment(format_name: str, override: Path | None = None) -> jinja2.Environment:
-    """Templates for one QTI version; files in ``override/<format>/`` replace built-in ones."""
-    folders = [builtin_templates() / format_name]
-    if override is not None:
-        if not override.is_dir():
-            raise LmsExportError(Problem("the templates folder does not exist", file=str(override)))
-        folders.insert(0, override / format_name)
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(f) for f in folders]),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["number"] = number
-    env.filters["media_resource"] = media_resource
-    return env
-
-
-def render_stream(env: jinja2.Environment, template: str, **context) -> Callable[[], Iterator[str]]:
-    """A package-entry producer that streams the template's output.
-
-    A broken template (an institution's own, say) is reported by file and
-    line like any other bad input, not as a traceback.
-    """
-
-    def produce() -> Iterator[str]:
-        try:
-            yield from env.get_template(template).generate(**context)
-        except jinja2.TemplateSyntaxError as error:
-            raise LmsExportError(
-                Problem(f"template error: {error.message}", file=error.filename, line=error.lineno)
-            ) from None
-        except jinja2.TemplateError as error:
-            raise LmsExportError(Problem(f"template error: {error}", file=template)) from None
-
-    return produce
+    """Templates for one QTI version: ``templates/qti/<format>``, or ``override/qti/<format>`` file by file."""
+    return templating.environment(f"qti/{format_name}", override, {"number": number, "media_resource": media_resource})
 
 
 # -- the package ---------------------------------------------------------------

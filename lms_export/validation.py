@@ -5,12 +5,20 @@ entity expansion, no DTD loading and no network, and the zip is read with a
 size limit so a zip bomb cannot exhaust memory. Each XML file is matched to
 its schema by its root element's namespace and name, validated, and the
 manifest's file references are checked against the zip's contents.
+
+SCORM manifests also get the checks of the SCORM application profiles that
+an XSD cannot make (IMS CP 1.1.4 accepts unknown attributes silently, so a
+mis-cased ``adlcp:scormtype`` passes the 2004 schema): unique identifiers,
+items and dependencies that name resources, a default organization that
+exists, an allowed ``schemaversion``, ``adlcp:scormType`` on every resource,
+an ``href`` on every SCO, and every launch file in the package.
 """
 
 from __future__ import annotations
 
 import json
 import posixpath
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +36,15 @@ ROOT_SCHEMAS = {
     ("http://www.imsglobal.org/xsd/imsqtiasi_v3p0", "qti-assessment-item"): "qti30",
     ("http://www.imsglobal.org/xsd/imsqtiasi_v3p0", "qti-assessment-test"): "qti30",
     ("http://www.imsglobal.org/xsd/qti/qtiv3p0/imscp_v1p1", "manifest"): "qti30_cp",
+    ("http://www.imsproject.org/xsd/imscp_rootv1p1p2", "manifest"): "scorm12",
+}
+#: SCORM 2004 shares the IMS CP 1.1 namespace with QTI packages; its ADL CP namespace tells it apart.
+ADLCP_2004 = "http://www.adlnet.org/xsd/adlcp_v1p3"
+ADLCP_12 = "http://www.adlnet.org/xsd/adlcp_rootv1p2"
+#: Per SCORM schema key: the allowed metadata/schemaversion values and the scormType attribute.
+SCORM_PROFILES = {
+    "scorm12": (("1.2",), f"{{{ADLCP_12}}}scormtype"),
+    "scorm2004": (("2004 4th Edition", "2004 3rd Edition", "CAM 1.3"), f"{{{ADLCP_2004}}}scormType"),
 }
 #: XML that has no official schema: Canvas's quiz settings file.
 KNOWN_UNSCHEMAED = {("http://canvas.instructure.com/xsd/cccv1p0", "quiz")}
@@ -73,7 +90,19 @@ class Schemas:
 
 def schema_key(tree: etree._ElementTree) -> str | None:
     root = etree.QName(tree.getroot())
-    return ROOT_SCHEMAS.get((root.namespace, root.localname))
+    key = ROOT_SCHEMAS.get((root.namespace, root.localname))
+    if key == "imscp11" and _is_scorm2004(tree):
+        return "scorm2004"
+    return key
+
+
+def _is_scorm2004(tree: etree._ElementTree) -> bool:
+    """An IMS CP 1.1 manifest that uses ADL CP 1.3 or says it is SCORM 2004."""
+    if tree.xpath("boolean(//*[namespace-uri()=$ns] | //@*[namespace-uri()=$ns])", ns=ADLCP_2004):
+        return True
+    cp = etree.QName(tree.getroot()).namespace
+    version = tree.getroot().findtext(f"{{{cp}}}metadata/{{{cp}}}schemaversion")
+    return (version or "").strip() in SCORM_PROFILES["scorm2004"][0]
 
 
 @dataclass
@@ -122,6 +151,8 @@ def check_package(path: Path, schemas: Schemas) -> Report:
             report.validated[name] = key
             if name == "imsmanifest.xml":
                 report.problems.extend(_manifest_references(tree, names, where))
+                if key in SCORM_PROFILES:
+                    report.problems.extend(scorm_profile(tree, key, names, where))
     return report
 
 
@@ -153,3 +184,71 @@ def _xml_base(element: etree._Element) -> str:
         if value:
             base = posixpath.join(base, value)
     return base
+
+
+def scorm_profile(tree: etree._ElementTree, key: str, names: set[str], where: str) -> list[Problem]:
+    """What the SCORM application profile requires of a manifest beyond its schema."""
+    root = tree.getroot()
+    cp = etree.QName(root).namespace
+    versions, scorm_type = SCORM_PROFILES[key]
+    type_name = "adlcp:" + etree.QName(scorm_type).localname
+    problems = []
+
+    def problem(message: str, element: etree._Element) -> None:
+        problems.append(Problem(message, file=where, line=element.sourceline))
+
+    first_seen: dict[str, int | None] = {}
+    for element in root.iter():
+        identifier = element.get("identifier") if isinstance(element.tag, str) else None
+        if identifier is None:
+            continue
+        if identifier in first_seen:
+            problem(f"identifier {identifier} is used twice (first on line {first_seen[identifier]})", element)
+        else:
+            first_seen[identifier] = element.sourceline
+    resources = {r.get("identifier"): r for r in root.iter(f"{{{cp}}}resource")}
+    for element in (*root.iter(f"{{{cp}}}item"), *root.iter(f"{{{cp}}}dependency")):
+        ref = element.get("identifierref")
+        if ref is not None and ref in first_seen and ref not in resources:
+            problem(f"identifierref {ref} names no resource", element)
+
+    organizations = root.find(f"{{{cp}}}organizations")
+    default = organizations.get("default") if organizations is not None else None
+    if default is not None and default not in {
+        o.get("identifier") for o in organizations.iter(f"{{{cp}}}organization")
+    }:
+        problem(f"organizations/@default {default} names no organization", organizations)
+
+    metadata = root.find(f"{{{cp}}}metadata")
+    schema = (root.findtext(f"{{{cp}}}metadata/{{{cp}}}schema") or "").strip()
+    version = (root.findtext(f"{{{cp}}}metadata/{{{cp}}}schemaversion") or "").strip()
+    if schema != "ADL SCORM":
+        problem(f"metadata/schema must be ADL SCORM, not {schema!r}", root if metadata is None else metadata)
+    if version not in versions:
+        allowed = ", ".join(versions)
+        problem(
+            f"metadata/schemaversion must be one of {allowed}, not {version!r}", root if metadata is None else metadata
+        )
+
+    for identifier, resource in resources.items():
+        value = resource.get(scorm_type)
+        if value is None:
+            miscased = [
+                etree.QName(a).localname
+                for a in resource.attrib
+                if etree.QName(a).namespace == etree.QName(scorm_type).namespace
+                and etree.QName(a).localname.lower() == etree.QName(scorm_type).localname.lower()
+            ]
+            hint = f" (adlcp:{miscased[0]} is not it: the name is case-sensitive)" if miscased else ""
+            problem(f"resource {identifier} has no {type_name}{hint}", resource)
+        elif value not in ("sco", "asset"):
+            problem(f"resource {identifier}: {type_name} must be sco or asset, not {value!r}", resource)
+        href = resource.get("href")
+        if value == "sco" and not href:
+            problem(f"SCO resource {identifier} has no href to launch", resource)
+        if href and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", href):
+            own_base = resource.get("{http://www.w3.org/XML/1998/namespace}base") or ""
+            launch = posixpath.normpath(posixpath.join(_xml_base(resource), own_base, re.split(r"[?#]", href)[0]))
+            if launch not in names:
+                problem(f"resource {identifier} launches {launch}, which is not in the package", resource)
+    return problems

@@ -24,6 +24,8 @@ BUILTIN = (
     "lms_export.exporters.qti12",
     "lms_export.exporters.qti21",
     "lms_export.exporters.qti30",
+    "lms_export.exporters.moodlexml",
+    "lms_export.exporters.scorm",
 )
 
 

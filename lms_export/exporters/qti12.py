@@ -17,7 +17,7 @@ from typing import BinaryIO, NamedTuple
 
 import jinja2
 
-from lms_export import qti
+from lms_export import qti, templating
 from lms_export.errors import warn
 from lms_export.exporters import Progress, register
 from lms_export.model import Deck
@@ -88,11 +88,11 @@ def _layout(
     env.filters["canvas_matches"] = canvas_matches
     quizzes = [Quiz(a, f"{a.ident}/{a.ident}.xml", f"{a.ident}/{META_FILE}", f"{a.ident}_meta") for a in assessments]
     media = qti.packaged_media(package)
-    manifest = qti.render_stream(env, "imsmanifest.xml.j2", ident=manifest_ident, quizzes=quizzes, media=media)
+    manifest = templating.render_stream(env, "imsmanifest.xml.j2", ident=manifest_ident, quizzes=quizzes, media=media)
     package.add("imsmanifest.xml", manifest)
     for quiz in quizzes:
-        package.add(quiz.path, qti.render_stream(env, "assessment.xml.j2", assessment=quiz.assessment))
-        package.add(quiz.meta_path, qti.render_stream(env, "assessment_meta.xml.j2", assessment=quiz.assessment))
+        package.add(quiz.path, templating.render_stream(env, "assessment.xml.j2", assessment=quiz.assessment))
+        package.add(quiz.meta_path, templating.render_stream(env, "assessment_meta.xml.j2", assessment=quiz.assessment))
     return {quiz.path: len(quiz.assessment.sections) for quiz in quizzes}
 
 

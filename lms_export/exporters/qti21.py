@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 import jinja2
 
-from lms_export import qti
+from lms_export import qti, templating
 from lms_export.exporters import Progress, register
 from lms_export.model import Deck
 from lms_export.package import Package
@@ -40,14 +40,14 @@ def _layout(
     cards_done = {}
     for assessment in assessments:
         for item in assessment.items:
-            package.add(item_path(item), qti.render_stream(env, "item.xml.j2", item=item))
+            package.add(item_path(item), templating.render_stream(env, "item.xml.j2", item=item))
         path = assessment_path(assessment)
         item_href = partial(_relative, posixpath.dirname(path))
-        package.add(path, qti.render_stream(env, "test.xml.j2", assessment=assessment, item_href=item_href))
+        package.add(path, templating.render_stream(env, "test.xml.j2", assessment=assessment, item_href=item_href))
         cards_done[path] = len(assessment.sections)
     package.add(
         "imsmanifest.xml",
-        qti.render_stream(
+        templating.render_stream(
             env,
             "manifest.xml.j2",
             identifier=manifest,

@@ -15,7 +15,7 @@ from typing import BinaryIO
 
 import jinja2
 
-from lms_export import qti
+from lms_export import qti, templating
 from lms_export.exporters import Progress, register
 from lms_export.model import Deck
 from lms_export.package import Package
@@ -43,15 +43,17 @@ def write(
     def layout(package: Package, env: jinja2.Environment, assessments: list[qti.Assessment]) -> dict[str, int]:
         weights: dict[str, int] = {}
         for assessment in assessments:
-            test = qti.render_stream(env, "test.xml.j2", assessment=assessment, item_href=item_href)
+            test = templating.render_stream(env, "test.xml.j2", assessment=assessment, item_href=item_href)
             package.add(assessment_file(assessment), test)
             for section in assessment.sections:
                 for item in section.items:
-                    package.add(item_file(item), qti.render_stream(env, "item.xml.j2", item=item, lang=deck.language))
+                    package.add(
+                        item_file(item), templating.render_stream(env, "item.xml.j2", item=item, lang=deck.language)
+                    )
                 # a card is done once the last of its items, in zip order, is written
                 last = max(map(item_file, section.items))
                 weights[last] = weights.get(last, 0) + 1
-        manifest = qti.render_stream(
+        manifest = templating.render_stream(
             env,
             "manifest.xml.j2",
             identifier=qti.identifier("manifest", deck.id),

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from conftest import EXAMPLES, FIXTURES, ROOT, make_deck, raw_card, raw_deck, raw_question
 from lxml import etree
 
-from lms_export import qti, readers, render, scoring
+from lms_export import qti, readers, render, scoring, templating
 from lms_export.cli import main
 from lms_export.deckfile import build_deck
 from lms_export.errors import ExportWarning, LmsExportError
@@ -569,11 +569,11 @@ def test_converting_twice_gives_the_same_bytes(recwarn):
 
 
 def test_an_override_template_replaces_only_its_own_file(tmp_path, recwarn):
-    builtin = qti.builtin_templates() / "qti12" / "assessment_meta.xml.j2"
-    (tmp_path / "qti12").mkdir()
+    builtin = templating.builtin_folder("qti/qti12") / "assessment_meta.xml.j2"
+    (tmp_path / "qti" / "qti12").mkdir(parents=True)
     text = builtin.read_text("utf-8")
     assert "<allowed_attempts>1</allowed_attempts>" in text
-    (tmp_path / "qti12" / "assessment_meta.xml.j2").write_text(text.replace(">1</allowed", ">-1</allowed"), "utf-8")
+    (tmp_path / "qti" / "qti12" / "assessment_meta.xml.j2").write_text(text.replace(">1</allowed", ">-1</allowed"), "utf-8")
     deck = every_type_deck()
     ours, theirs = Package(convert(deck)), Package(convert(deck, templates=tmp_path))
     assert ours.names == theirs.names
@@ -585,8 +585,8 @@ def test_an_override_template_replaces_only_its_own_file(tmp_path, recwarn):
 
 
 def test_a_broken_override_template_is_an_error_naming_the_file(tmp_path, recwarn):
-    (tmp_path / "qti12").mkdir()
-    (tmp_path / "qti12" / "items.xml.j2").write_text("{% macro item(item) %}{% if %}{% endmacro %}\n", "utf-8")
+    (tmp_path / "qti" / "qti12").mkdir(parents=True)
+    (tmp_path / "qti" / "qti12" / "items.xml.j2").write_text("{% macro item(item) %}{% if %}{% endmacro %}\n", "utf-8")
     with pytest.raises(LmsExportError) as raised:
         convert(every_type_deck(), templates=tmp_path)
     [problem] = raised.value.problems

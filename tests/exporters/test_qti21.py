@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from conftest import EXAMPLES, make_deck, raw_card, raw_question
 from lxml import etree
 
-from lms_export import qti, readers, render, scoring
+from lms_export import qti, readers, render, scoring, templating
 from lms_export.cli import main
 from lms_export.errors import LmsExportError
 from lms_export.exporters import formats
@@ -586,10 +586,10 @@ def test_progress_counts_every_card():
 
 
 def test_a_template_override_replaces_one_file_and_keeps_the_rest(tmp_path):
-    builtin = qti.builtin_templates() / "qti21" / "test.xml.j2"
-    (tmp_path / "qti21").mkdir()
+    builtin = templating.builtin_folder("qti/qti21") / "test.xml.j2"
+    (tmp_path / "qti" / "qti21").mkdir(parents=True)
     changed = builtin.read_text().replace('navigationMode="nonlinear"', 'navigationMode="linear"')
-    (tmp_path / "qti21" / "test.xml.j2").write_text(changed)
+    (tmp_path / "qti" / "qti21" / "test.xml.j2").write_text(changed)
     deck = readers.read(EVERY_TYPE)
     plain, custom = entries(convert(deck)), entries(convert(deck, templates=tmp_path))
     assert plain.keys() == custom.keys()
@@ -601,8 +601,8 @@ def test_a_template_override_replaces_one_file_and_keeps_the_rest(tmp_path):
 
 
 def test_a_broken_override_template_is_an_error_naming_it(tmp_path):
-    (tmp_path / "qti21").mkdir()
-    (tmp_path / "qti21" / "item.xml.j2").write_text("<assessmentItem>{% if %}</assessmentItem>\n")
+    (tmp_path / "qti" / "qti21").mkdir(parents=True)
+    (tmp_path / "qti" / "qti21" / "item.xml.j2").write_text("<assessmentItem>{% if %}</assessmentItem>\n")
     with pytest.raises(LmsExportError) as raised:
         convert(readers.read(EVERY_TYPE), templates=tmp_path)
     assert "item.xml.j2" in str(raised.value) and "template error" in str(raised.value)

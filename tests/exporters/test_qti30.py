@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from conftest import EXAMPLES, raw_card, raw_deck, raw_question
 from lxml import etree
 
-from lms_export import qti, readers, scoring
+from lms_export import qti, readers, scoring, templating
 from lms_export.cli import main
 from lms_export.deckfile import build_deck
 from lms_export.errors import ExportWarning, LmsExportError
@@ -562,9 +562,9 @@ def test_converting_twice_gives_the_same_bytes(tmp_path):
 def test_an_override_template_replaces_only_its_file(tmp_path):
     deck = every_type_deck()
     builtin = files(export(deck))
-    override = tmp_path / "mine" / "qti30"
+    override = tmp_path / "mine" / "qti" / "qti30"
     override.mkdir(parents=True)
-    test_template = (qti.builtin_templates() / "qti30" / "test.xml.j2").read_text()
+    test_template = (templating.builtin_folder("qti/qti30") / "test.xml.j2").read_text()
     linear = test_template.replace('navigation-mode="nonlinear"', 'navigation-mode="linear"')
     (override / "test.xml.j2").write_text(linear)
     changed = files(export(deck, templates=tmp_path / "mine"))
@@ -575,8 +575,8 @@ def test_an_override_template_replaces_only_its_file(tmp_path):
 
 
 def test_a_broken_override_template_is_an_error_naming_it(tmp_path):
-    (tmp_path / "qti30").mkdir()
-    (tmp_path / "qti30" / "item.xml.j2").write_text("<x>{% if %}</x>")
+    (tmp_path / "qti" / "qti30").mkdir(parents=True)
+    (tmp_path / "qti" / "qti30" / "item.xml.j2").write_text("<x>{% if %}</x>")
     with pytest.raises(LmsExportError, match=r"item\.xml\.j2"):
         export(every_type_deck(), templates=tmp_path)
 

@@ -1,0 +1,78 @@
+"""Where the built-in templates live, and the Jinja2 settings every output shares.
+
+``templates/`` sits at the top of a checkout, where institutions find and
+edit it, and inside the package (``lms_export/templates``) in an installed
+wheel; :func:`builtin_folder` finds it in either place. Every format renders
+with the same settings: autoescaping, so text never becomes markup by
+accident, and undefined names as errors, so a template typo fails the export
+instead of writing an empty field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from lms_export.errors import LmsExportError, Problem
+
+#: Characters XML 1.0 cannot carry at all, not even as character references.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def builtin_folder(kind: str) -> Path:
+    """``templates/<kind>``: inside the installed package, or at the top of a checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "templates" / kind, here.parent / "templates" / kind):
+        if candidate.is_dir():
+            return candidate
+    raise LmsExportError(f"the {kind} templates are missing from this installation (templates/{kind})")
+
+
+def environment(
+    kind: str, override: Path | None = None, filters: Mapping[str, Callable[..., Any]] | None = None
+) -> jinja2.Environment:
+    """Templates for one output; files in ``override/<kind>/`` replace built-in ones."""
+    folders = [builtin_folder(kind)]
+    if override is not None:
+        if not override.is_dir():
+            raise LmsExportError(Problem("the templates folder does not exist", file=str(override)))
+        folders.insert(0, override / kind)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(f) for f in folders]),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(filters or {})
+    return env
+
+
+def xml_text(text: str) -> str:
+    """``text`` without the control characters XML 1.0 forbids, which no parser would read back."""
+    return _NOT_XML.sub("", text)
+
+
+def render_stream(env: jinja2.Environment, template: str, **context) -> Callable[[], Iterator[str]]:
+    """A package-entry producer that streams the template's output.
+
+    A broken template (an institution's own, say) is reported by file and
+    line like any other bad input, not as a traceback.
+    """
+
+    def produce() -> Iterator[str]:
+        try:
+            yield from env.get_template(template).generate(**context)
+        except jinja2.TemplateSyntaxError as error:
+            raise LmsExportError(
+                Problem(f"template error: {error.message}", file=error.filename, line=error.lineno)
+            ) from None
+        except jinja2.TemplateError as error:
+            raise LmsExportError(Problem(f"template error: {error}", file=template)) from None
+
+    return produce
