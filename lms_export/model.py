@@ -157,6 +157,11 @@ class Matching(Question):
     pairs: tuple[Pair, ...]
     distractors: tuple[str, ...] = ()
 
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """Everything a left side can be matched to: the right sides, then the distractors, each once."""
+        return tuple(dict.fromkeys([p.right for p in self.pairs] + list(self.distractors)))
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Ordering(Question):

@@ -13,7 +13,9 @@ in the browser by the rules of :mod:`lms_export.scoring`. A page rendered with
 ``answer_key=False`` carries no part of the key, for a tool that scores on a
 server: that is why matching targets and ordering items are shown in an order
 of their own, and identified by their place on the page rather than in the
-answer.
+answer. A page given a :class:`Submission` is such a page, whose quiz is a
+form posting every answer by its control's name (the question's id on the
+page, ``<id>-left<n>`` for matching) to the server, which scores it.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from lms_export.model import (
     SingleChoice,
     TrueFalse,
 )
+from lms_export.presentation import shown_order
 
 #: How the run time, suspend data and SCORM responses name the options of a
 #: question: one character each, because SCORM 1.2 allows no more.
@@ -93,6 +96,7 @@ UI_TEXT = {
     "final": "Your score: {earned} of {points} point(s), {percent} %.",
     "passed": "Pass mark {pass} %: passed.",
     "failed": "Pass mark {pass} %: not passed yet.",
+    "submit": "Submit answers",
 }
 
 
@@ -153,20 +157,6 @@ class QuestionView:
         return data
 
 
-def page_order(count: int, *ids: str) -> list[int]:
-    """A fixed order of ``count`` items that is never the author's (from two items on).
-
-    Derived from the ids, so every build shows the same page; used where the
-    author's order is the answer (ordering) or gives it away (matching
-    targets, listed pair by pair).
-    """
-    seed = "\x1f".join(ids)
-    order = sorted(range(count), key=lambda i: hashlib.blake2b(f"{seed}\x1f{i}".encode(), digest_size=8).digest())
-    if count > 1 and order == sorted(order):
-        order = order[1:] + order[:1]
-    return order
-
-
 def question_view(
     card: Card, question: Question, dom_id: str, number: int, media_url: render.MediaUrl | None
 ) -> QuestionView:
@@ -202,13 +192,13 @@ def question_view(
         key["bounds"] = list(question.bounds)
     elif isinstance(question, Matching):
         lefts = tuple(option(p.left) for p in question.pairs)
-        targets = list(dict.fromkeys([p.right for p in question.pairs] + list(question.distractors)))
-        order = page_order(len(targets), card.id, question.id, "targets")
+        targets = question.targets
+        order = shown_order(len(targets), card.id, question.id, "targets")
         options = tuple(option(targets[i]) for i in order)
         place_of = {targets[i]: place for place, i in enumerate(order)}
         key["answer"] = [place_of[p.right] for p in question.pairs]
     elif isinstance(question, Ordering):  # the deck file keeps the items unique
-        order = page_order(len(question.items), card.id, question.id, "items")
+        order = shown_order(len(question.items), card.id, question.id, "items")
         options = tuple(option(question.items[i]) for i in order)
         key["answer"] = sorted(range(len(order)), key=order.__getitem__)
     if max(len(options), len(lefts)) > len(ALPHABET):
@@ -336,6 +326,14 @@ def _environment() -> jinja2.Environment:
     return templating.environment("page", filters={"number": qti.number})
 
 
+@dataclass(frozen=True)
+class Submission:
+    """Where a page without an answer key posts its answers, and the hidden fields it posts with them."""
+
+    action: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+
 #: SCORM run-time data for each scored question of a page (see :mod:`lms_export.exporters.scorm`).
 Reporting = Callable[[Sequence[QuestionView]], list[dict[str, Any]]]
 
@@ -350,6 +348,7 @@ def render_page(
     reporting: Reporting | None = None,
     pass_score: float = 80.0,
     answer_key: bool = True,
+    submission: Submission | None = None,
 ) -> Callable[[], Iterator[str]]:
     """A producer of the page showing ``cards``: one card, or a whole deck as one page.
 
@@ -357,8 +356,9 @@ def render_page(
     from ``cards/``); ``scorm`` is ``"1.2"`` or ``"2004"`` when the page
     reports to an LMS, with ``reporting`` giving each scored question's
     interaction data; ``pass_score`` (percent) is shown where no LMS says
-    otherwise. The page is built when the producer runs, so a package of a
-    thousand pages never holds them all.
+    otherwise. With ``submission`` the quiz is a form posted to a server
+    that scores it, and the page carries no answer key. The page is built when
+    the producer runs, so a package of a thousand pages never holds them all.
     """
 
     def produce() -> Iterator[str]:
@@ -388,7 +388,8 @@ def render_page(
             video_hosts=" ".join(VIDEO_HOSTS),
             has_quiz=bool(scored),
             quiz=json_block(quiz),
-            key=json_block([q.key for q in scored]) if answer_key else None,
+            key=json_block([q.key for q in scored]) if answer_key and submission is None else None,
+            submission=submission,
             stylesheet=f"{root}{ASSET_FOLDER}/{STYLESHEET}",
             runtime=f"{root}{ASSET_FOLDER}/{RUNTIME}",
         )()

@@ -39,6 +39,7 @@ from lms_export.model import (
     TrueFalse,
 )
 from lms_export.package import Package
+from lms_export.presentation import shown_order
 
 # -- identifiers ---------------------------------------------------------------
 
@@ -176,6 +177,8 @@ class Item:
     general_feedback: Text | None
     options: tuple[Option, ...] = ()
     sources: tuple[Option, ...] = ()
+    #: ``options`` in the order a learner first sees them (see :mod:`lms_export.presentation`).
+    display_options: tuple[Option, ...] = ()
 
     @property
     def type(self) -> str:
@@ -188,20 +191,6 @@ class Item:
     @property
     def correct_options(self) -> tuple[Option, ...]:
         return tuple(o for o in self.options if o.correct)
-
-    @property
-    def display_options(self) -> tuple[Option, ...]:
-        """The options in the order a learner first sees them.
-
-        Choices keep the author's order (``shuffle`` asks the player to mix
-        them). Matching targets follow their pairs and ordering items are the
-        answer itself, so those are scrambled, by a digest of their identifiers to stay
-        deterministic, and never left in the answer's order.
-        """
-        if not isinstance(self.question, (Matching, Ordering)) or len(self.options) < 2:
-            return self.options
-        scrambled = tuple(sorted(self.options, key=lambda option: hashlib.blake2b(option.ident.encode()).digest()))
-        return scrambled[1:] + scrambled[:1] if scrambled == self.options else scrambled
 
     @property
     def media(self) -> tuple[str, ...]:
@@ -280,10 +269,13 @@ def _item(deck: Deck, card: Card, question: Question, media_url: render.MediaUrl
         )
     elif isinstance(question, Matching):
         sources = tuple(option("left", str(i), p.left) for i, p in enumerate(question.pairs))
-        targets = dict.fromkeys([p.right for p in question.pairs] + list(question.distractors))
-        options = tuple(option("right", str(i), right) for i, right in enumerate(targets))
+        options = tuple(option("right", str(i), right) for i, right in enumerate(question.targets))
     elif isinstance(question, Ordering):
         options = tuple(option("order", str(i), value, correct=True) for i, value in enumerate(question.items))
+    shown = options
+    if isinstance(question, (Matching, Ordering)):
+        what = "targets" if isinstance(question, Matching) else "items"
+        shown = tuple(options[i] for i in shown_order(len(options), card.id, question.id, what))
     feedback = question.feedback
     return Item(
         ident=identifier("item", deck.id, card.id, question.id),
@@ -296,6 +288,7 @@ def _item(deck: Deck, card: Card, question: Question, media_url: render.MediaUrl
         general_feedback=text(feedback.general),
         options=options,
         sources=sources,
+        display_options=shown,
     )
 
 
