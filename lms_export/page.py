@@ -323,7 +323,7 @@ def state_version(questions: Sequence[QuestionView]) -> str:
 
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
-    return templating.environment("page", filters={"number": qti.number})
+    return templating.environment("page")
 
 
 @dataclass(frozen=True)

@@ -357,14 +357,9 @@ def media_files(deck: Deck) -> dict[str, Path]:
 # -- templates -----------------------------------------------------------------
 
 
-def number(value: float) -> str:
-    """A number as QTI writes it: ``2`` rather than ``2.0``, no exponent for usual sizes."""
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
-
-
 def environment(format_name: str, override: Path | None = None) -> jinja2.Environment:
     """Templates for one QTI version: ``templates/qti/<format>``, or ``override/qti/<format>`` file by file."""
-    return templating.environment(f"qti/{format_name}", override, {"number": number, "media_resource": media_resource})
+    return templating.environment(f"qti/{format_name}", override, {"media_resource": media_resource})
 
 
 # -- the package ---------------------------------------------------------------

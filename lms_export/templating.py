@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +50,16 @@ def environment(
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(filters or {})
+    env.filters.update({"number": number, **(filters or {})})
     return env
+
+
+def number(value: float | Decimal) -> str:
+    """A number as XML decimals, SCORM and QTI want it: ``2``, ``0.75``, ``0.0000001``; never ``2.0`` or ``1e-07``."""
+    text = format(value if isinstance(value, Decimal) else Decimal(repr(float(value))), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 def xml_text(text: str) -> str:

@@ -68,9 +68,6 @@ def test_media_files_are_named_inside_the_package(tmp_path):
     assert qti.media_files(deck) == {"media/media/latent-space.png": EXAMPLES / "media" / "latent-space.png"}
 
 
-def test_numbers_are_written_without_noise():
-    assert [qti.number(v) for v in (2.0, 0.5, 3.14, -1.0)] == ["2", "0.5", "3.14", "-1"]
-
 
 def test_matching_targets_and_ordering_items_are_never_shown_in_the_answers_order():
     deck = make_deck(

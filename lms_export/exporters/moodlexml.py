@@ -76,15 +76,6 @@ _FULL_MARGIN = Decimal("0.0001")
 # -- numbers and text ----------------------------------------------------------
 
 
-def decimal(value: float | Decimal) -> str:
-    """A number as an XML Schema decimal: ``2`` or ``0.0000001``, never ``1e-07``."""
-    number = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
-    text = format(number, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
 def cdata(text: str) -> Markup:
     """Element text as Moodle writes it: as is when plain, in CDATA when it holds markup.
 
@@ -261,7 +252,7 @@ class _Bank:
             "name": render.plain_text(q.title) if q.title else f"{render.plain_text(card.title)}: {q.id}",
             "idnumber": qti.identifier("question", self.deck.id, card.id, q.id),
             "text": text(q.prompt),
-            "points": decimal(q.points),
+            "points": templating.number(q.points),
             "general_feedback": text(feedback.general),
             "hints": (text(q.hint),) if q.hint else (),
         }
@@ -282,7 +273,7 @@ class _Bank:
                 return None
             grades = iter(shares)
             answers = tuple(
-                Answer(text(c.text, inline=True), decimal(next(grades)) if c.correct else "-100", text(c.feedback))
+                Answer(text(c.text, inline=True), templating.number(next(grades)) if c.correct else "-100", text(c.feedback))
                 for c in q.choices
             )
             return MoodleQuestion("multichoice", answers=answers, single=False, shuffle=q.shuffle, **common, **overall)
@@ -303,7 +294,7 @@ class _Bank:
             else:  # in decimal, so middle +- tolerance gives back exactly the ends the author wrote
                 low, high = (Decimal(repr(end)) for end in q.range)
                 middle, tolerance = (low + high) / 2, (high - low) / 2
-            answers = (Answer(decimal(middle), "100", right, decimal(tolerance)),)
+            answers = (Answer(templating.number(middle), "100", right, templating.number(tolerance)),)
             if wrong:
                 answers += (Answer("*", "0", wrong, "0"),)
             return MoodleQuestion("numerical", answers=answers, **common)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, BinaryIO
 
 from lms_export import page, qti, render, templating
@@ -72,14 +71,6 @@ SCORM12 = Version("1.2", "scorm12", ",", ".")
 SCORM2004 = Version("2004", "scorm2004", "[,]", "[.]")
 
 
-def decimal(value: float) -> str:
-    """A number as SCORM writes a decimal: ``2``, ``0.75`` or ``0.0000001``, never ``1e-07``."""
-    text = format(Decimal(repr(float(value))), "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
 def interaction_id(card: Card, question_id: str) -> str:
     """A stable interaction id that both versions accept: letters, digits and ``_`` only.
 
@@ -113,7 +104,7 @@ def _patterns(view: page.QuestionView, version: Version) -> list[str]:
     if isinstance(q, Numerical):
         low, high = q.bounds
         values = [q.answer if q.answer is not None else (low + high) / 2] if old else [low, high]
-        texts = [decimal(v) for v in values]
+        texts = [templating.number(v) for v in values]
         # a bound a CMIDecimal cannot hold (1e20, say) is left out rather than written wrong
         return ["[:]".join(texts)] if all(_DECIMAL.fullmatch(t) for t in texts) else []
     if isinstance(q, Matching):
@@ -137,9 +128,9 @@ def _reporting(version: Version) -> page.Reporting:
             }
             if version is SCORM12:
                 # 1.2 weighting is a CMIDecimal of -100..100 in practice: the question's share of the score
-                data["weighting"] = decimal(round(view.points / total * 100, 2)) if total else "0"
+                data["weighting"] = templating.number(round(view.points / total * 100, 2)) if total else "0"
             else:
-                data["weighting"] = decimal(view.points)
+                data["weighting"] = templating.number(view.points)
                 description = render.plain_text(view.question.prompt)
                 # a leading "{" would open a language tag
                 data["description"] = (" " + description if description.startswith("{") else description)[:250]
@@ -185,7 +176,7 @@ def write_scorm(
     assets = page.asset_files()
     for name, path in assets.items():
         package.add_file(name, path)
-    mastery = decimal(round(pass_score, 2)) if version is SCORM12 else decimal(round(pass_score / 100, 4))
+    mastery = templating.number(round(pass_score, 2)) if version is SCORM12 else templating.number(round(pass_score / 100, 4))
     groups = [tuple(deck.cards)] if single_sco else [(card,) for card in deck.cards]
     scos, weights = [], {}
     for cards in groups:

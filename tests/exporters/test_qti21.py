@@ -371,7 +371,7 @@ def test_answer_keys_points_and_texts_are_the_decks():
             assert root.find(f"{Q}itemBody/{Q}p/{Q}textEntryInteraction") is not None
         elif question.type == "numerical":
             assert declaration.get("baseType") == "float"
-            assert correct == ([] if question.range else [qti.number(question.answer)])
+            assert correct == ([] if question.range else [templating.number(question.answer)])
             equal = root.find(f".//{Q}equal")
             if question.range:
                 bounds = [float(root.find(f".//{Q}{op}/{Q}baseValue").text) for op in ("gte", "lte")]
