@@ -16,7 +16,6 @@ import html
 import re
 from collections.abc import Callable, Collection, Iterable
 from functools import cache, lru_cache
-
 from typing import TYPE_CHECKING
 
 import nh3
@@ -109,7 +108,6 @@ def _parser() -> MarkdownIt:
     md.add_render_rule("math_block_label", _render_math_block)
     md.add_render_rule("image", _render_image)
     return md
-
 
 
 def is_local_path(url: str) -> bool:
