@@ -121,6 +121,10 @@ def validate(obj: _Context, files: tuple[Path, ...], input_format: str | None) -
     type=click.FloatRange(0, 100),
     help="SCORM: the percentage a learner needs to pass (default 80).",
 )
+@click.option(
+    "--lti-url",
+    help="Common Cartridge: the lms-export tool's public URL (as given to `serve --url`); adds an LTI link per card.",
+)
 @click.pass_obj
 def convert(
     obj: _Context, files: tuple[Path, ...], output_format: str, output: Path, input_format: str | None, **options
@@ -202,7 +206,7 @@ def schema() -> None:
 )
 @click.pass_obj
 def check(obj: _Context, packages: tuple[Path, ...], schemas: Path) -> None:
-    """Validate packages (QTI 1.2, 2.1, 3.0; SCORM 1.2, 2004) against the official schemas and profile rules."""
+    """Validate packages (QTI 1.2, 2.1, 3.0; SCORM 1.2, 2004; Common Cartridge 1.1, 1.3) against the official schemas."""
     from lms_export.validation import Schemas, check_package
 
     with _reporting(obj.quiet):

@@ -12,10 +12,22 @@ mis-cased ``adlcp:scormtype`` passes the 2004 schema): unique identifiers,
 items and dependencies that name resources, a default organization that
 exists, an allowed ``schemaversion``, ``adlcp:scormType`` on every resource,
 an ``href`` on every SCO, and every launch file in the package.
+
+Common Cartridge files are matched the same way, with one exception: a CC
+assessment shares the QTI 1.2 namespace with Canvas's QTI, so a
+``questestinterop`` the CC manifest names as an assessment or question bank
+is validated against the CC QTI profile of the manifest's version. CC files
+also get the Schematron rules the CC XSDs carry in ``xs:appinfo`` (the
+manifest's and the LOM's, the QTI profile's), run with lxml's isoschematron.
+Those rules were written for CC 1.0: the ones about particular resources name
+the 1.0 resource types (``imswl_xmlv1p0``, ``imsqti_xmlv1p2/imscc_xmlv1p0/...``),
+which no valid 1.1 manifest can contain, so they are run with the resource
+types of the cartridge's own version; the XSD already refuses the 1.0 names.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import posixpath
 import re
@@ -23,7 +35,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lxml import etree
+from lxml import etree, isoschematron
 
 from lms_export.errors import LmsExportError, Problem
 
@@ -37,7 +49,22 @@ ROOT_SCHEMAS = {
     ("http://www.imsglobal.org/xsd/imsqtiasi_v3p0", "qti-assessment-test"): "qti30",
     ("http://www.imsglobal.org/xsd/qti/qtiv3p0/imscp_v1p1", "manifest"): "qti30_cp",
     ("http://www.imsproject.org/xsd/imscp_rootv1p1p2", "manifest"): "scorm12",
+    ("http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1", "manifest"): "cc11",
+    ("http://www.imsglobal.org/xsd/imsccv1p3/imscp_v1p1", "manifest"): "cc13",
+    ("http://www.imsglobal.org/xsd/imsccv1p1/imswl_v1p1", "webLink"): "cc11_weblink",
+    ("http://www.imsglobal.org/xsd/imsccv1p3/imswl_v1p3", "webLink"): "cc13_weblink",
+    ("http://www.imsglobal.org/xsd/imsccv1p1/imsdt_v1p1", "topic"): "cc11_discussion",
+    ("http://www.imsglobal.org/xsd/imsccv1p3/imsdt_v1p3", "topic"): "cc13_discussion",
+    # CC 1.3 keeps the Basic LTI link of 1.1 (imsbasiclti_xmlv1p0), in the same namespace
+    ("http://www.imsglobal.org/xsd/imslticc_v1p0", "cartridge_basiclti_link"): "cc11_lti",
 }
+#: Per CC manifest schema key: the schema of the assessments and question banks it names.
+CC_QTI = {"cc11": "cc11_qti", "cc13": "cc13_qti"}
+#: Schema keys whose XSDs embed Schematron rules, with the version tag their resource types are retargeted to.
+EMBEDDED_RULES = {"cc11": "v1p1", "cc11_qti": "v1p1", "cc13": "v1p3", "cc13_qti": "v1p3"}
+_CC10_TYPES = re.compile(r"(imscc_xml|imswl_xml|imsdt_xml)v1p0")
+_SCH = "http://purl.oclc.org/dsdl/schematron"
+_SVRL = "http://purl.oclc.org/dsdl/svrl"
 #: SCORM 2004 shares the IMS CP 1.1 namespace with QTI packages; its ADL CP namespace tells it apart.
 ADLCP_2004 = "http://www.adlnet.org/xsd/adlcp_v1p3"
 ADLCP_12 = "http://www.adlnet.org/xsd/adlcp_rootv1p2"
@@ -74,6 +101,7 @@ class Schemas:
         self.folder = folder
         self.entries: dict[str, str] = json.loads(catalog.read_text("utf-8"))
         self._compiled: dict[str, etree.XMLSchema] = {}
+        self._rules: dict[str, isoschematron.Schematron] = {}
 
     def __getitem__(self, key: str) -> etree.XMLSchema:
         if key not in self._compiled:
@@ -81,11 +109,35 @@ class Schemas:
             self._compiled[key] = etree.XMLSchema(etree.parse(str(path), safe_parser()))
         return self._compiled[key]
 
+    def rules(self, key: str) -> isoschematron.Schematron | None:
+        """The Schematron rules embedded in the key's XSD and the XSDs it imports; None for most keys."""
+        if key not in EMBEDDED_RULES:
+            return None
+        if key not in self._rules:
+            xsd = etree.parse(str(self.folder / self.entries[key]), safe_parser())
+            rules = isoschematron.extract_xsd(xsd)  # follows the XSD's imports: the LOM's rules come too
+            tag = EMBEDDED_RULES[key]
+            for element in rules.iter(f"{{{_SCH}}}*"):
+                for name, value in element.attrib.items():
+                    element.set(name, _CC10_TYPES.sub(rf"\g<1>{tag}", value))
+            # the IMS rules are not ISO Schematron to the letter (a title after ns, named patterns)
+            self._rules[key] = isoschematron.Schematron(rules, validate_schema=False, store_report=True)
+        return self._rules[key]
+
     def errors(self, key: str, tree: etree._ElementTree, name: str) -> list[Problem]:
+        """The schema's errors, then those of the Schematron rules it embeds."""
         schema = self[key]
-        if schema.validate(tree):
-            return []
-        return [Problem(f"{key} schema: {e.message}", file=name, line=e.line) for e in schema.error_log]
+        problems = []
+        if not schema.validate(tree):
+            problems = [Problem(f"{key} schema: {e.message}", file=name, line=e.line) for e in schema.error_log]
+        rules = self.rules(key)
+        if rules is not None and not rules.validate(tree):
+            for failed in rules.validation_report.iter(f"{{{_SVRL}}}failed-assert"):
+                found = tree.xpath(failed.get("location"))
+                line = found[0].sourceline if found and isinstance(found[0], etree._Element) else None
+                message = " ".join(failed.findtext(f"{{{_SVRL}}}text", "").split())
+                problems.append(Problem(f"{key} Schematron: {message}", file=name, line=line))
+        return problems
 
 
 def schema_key(tree: etree._ElementTree) -> str | None:
@@ -132,14 +184,26 @@ def check_package(path: Path, schemas: Schemas) -> Report:
         names = {i.filename for i in infos}
         if "imsmanifest.xml" not in names:
             report.problems.append(Problem("no imsmanifest.xml at the top of the package", file=str(path)))
+        # the manifest first: it tells a CC assessment from Canvas's QTI, which shares its namespace
+        manifest = None
+        if "imsmanifest.xml" in names:
+            with contextlib.suppress(LmsExportError):  # reported below, in its turn
+                manifest = parse_xml(archive.read("imsmanifest.xml"), f"{path}!imsmanifest.xml")
+        cc_qti = cc_assessments(manifest) if manifest is not None else {}
         for name in sorted(n for n in names if n.endswith(".xml")):
             where = f"{path}!{name}"
             try:
-                tree = parse_xml(archive.read(name), where)
+                tree = (
+                    manifest
+                    if name == "imsmanifest.xml" and manifest is not None
+                    else parse_xml(archive.read(name), where)
+                )
             except LmsExportError as error:
                 report.problems.extend(error.problems)
                 continue
             key = schema_key(tree)
+            if key == "qti12" and name in cc_qti:
+                key = cc_qti[name]
             if key is None:
                 root = etree.QName(tree.getroot())
                 if (root.namespace, root.localname) in KNOWN_UNSCHEMAED:
@@ -154,6 +218,22 @@ def check_package(path: Path, schemas: Schemas) -> Report:
                 if key in SCORM_PROFILES:
                     report.problems.extend(scorm_profile(tree, key, names, where))
     return report
+
+
+def cc_assessments(manifest: etree._ElementTree) -> dict[str, str]:
+    """The files a CC manifest names as assessments or question banks, with their schema key."""
+    key = schema_key(manifest)
+    if key not in CC_QTI:
+        return {}
+    cp = etree.QName(manifest.getroot()).namespace
+    files = {}
+    for resource in manifest.getroot().iter(f"{{{cp}}}resource"):
+        if not (resource.get("type") or "").startswith("imsqti_xmlv1p2/"):
+            continue
+        base = posixpath.join(_xml_base(resource), resource.get("{http://www.w3.org/XML/1998/namespace}base") or "")
+        for file in resource.iter(f"{{{cp}}}file"):
+            files[posixpath.normpath(posixpath.join(base, file.get("href", "")))] = CC_QTI[key]
+    return files
 
 
 def _manifest_references(tree: etree._ElementTree, names: set[str], where: str) -> list[Problem]:

@@ -26,6 +26,7 @@ BUILTIN = (
     "lms_export.exporters.qti30",
     "lms_export.exporters.moodlexml",
     "lms_export.exporters.scorm",
+    "lms_export.exporters.cc",
 )
 
 
