@@ -68,10 +68,11 @@ def test_media_files_are_named_inside_the_package(tmp_path):
     assert qti.media_files(deck) == {"media/media/latent-space.png": EXAMPLES / "media" / "latent-space.png"}
 
 
-
 def test_matching_targets_and_ordering_items_are_never_shown_in_the_answers_order():
     deck = make_deck(
-        raw_card("c", [raw_question("ordering", items=["a", "b"]), raw_question("ordering", id="q2", items=["b", "a"])]),
+        raw_card(
+            "c", [raw_question("ordering", items=["a", "b"]), raw_question("ordering", id="q2", items=["b", "a"])]
+        ),
     )
     for item in qti.assessments(deck)[0].items:
         assert item.display_options != item.options

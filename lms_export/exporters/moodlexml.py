@@ -273,7 +273,11 @@ class _Bank:
                 return None
             grades = iter(shares)
             answers = tuple(
-                Answer(text(c.text, inline=True), templating.number(next(grades)) if c.correct else "-100", text(c.feedback))
+                Answer(
+                    text(c.text, inline=True),
+                    templating.number(next(grades)) if c.correct else "-100",
+                    text(c.feedback),
+                )
                 for c in q.choices
             )
             return MoodleQuestion("multichoice", answers=answers, single=False, shuffle=q.shuffle, **common, **overall)

@@ -176,7 +176,9 @@ def write_scorm(
     assets = page.asset_files()
     for name, path in assets.items():
         package.add_file(name, path)
-    mastery = templating.number(round(pass_score, 2)) if version is SCORM12 else templating.number(round(pass_score / 100, 4))
+    mastery = (
+        templating.number(round(pass_score, 2)) if version is SCORM12 else templating.number(round(pass_score / 100, 4))
+    )
     groups = [tuple(deck.cards)] if single_sco else [(card,) for card in deck.cards]
     scos, weights = [], {}
     for cards in groups:

@@ -573,7 +573,9 @@ def test_an_override_template_replaces_only_its_own_file(tmp_path, recwarn):
     (tmp_path / "qti" / "qti12").mkdir(parents=True)
     text = builtin.read_text("utf-8")
     assert "<allowed_attempts>1</allowed_attempts>" in text
-    (tmp_path / "qti" / "qti12" / "assessment_meta.xml.j2").write_text(text.replace(">1</allowed", ">-1</allowed"), "utf-8")
+    (tmp_path / "qti" / "qti12" / "assessment_meta.xml.j2").write_text(
+        text.replace(">1</allowed", ">-1</allowed"), "utf-8"
+    )
     deck = every_type_deck()
     ours, theirs = Package(convert(deck)), Package(convert(deck, templates=tmp_path))
     assert ours.names == theirs.names
