@@ -7,19 +7,17 @@ naming file, line, card, question and field), 2 wrong usage.
 from __future__ import annotations
 
 import json
-import sys
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from lms_export import __version__, readers
 from lms_export.atomic import atomic_output
+from lms_export.console import progress_bar, reporting
 from lms_export.deckfile import json_schema, merge_decks
-from lms_export.errors import ExportWarning, LmsExportError
-from lms_export.exporters import Progress, formats
+from lms_export.errors import LmsExportError
+from lms_export.exporters import formats
+from lms_export.lti.commands import lti, serve
 from lms_export.model import Deck
 
 INPUT_FORMATS = click.Choice(sorted(readers.READERS))
@@ -28,35 +26,6 @@ INPUT_FORMATS = click.Choice(sorted(readers.READERS))
 class _Context:
     def __init__(self, quiet: bool):
         self.quiet = quiet
-
-
-@contextmanager
-def _reporting(quiet: bool) -> Iterator[None]:
-    """Warnings as ``warning: ...`` lines on stderr; bad input as exit 1, never a traceback."""
-
-    def show(message, category, filename, lineno, file=None, line=None):
-        if issubclass(category, ExportWarning) and not quiet:
-            click.echo(f"warning: {message}", err=True)
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("always", ExportWarning)
-        warnings.showwarning = show
-        try:
-            yield
-        except LmsExportError as error:
-            for problem in error.problems:
-                click.echo(f"error: {problem}", err=True)
-            sys.exit(1)
-
-
-@contextmanager
-def _progress(total: int, label: str, quiet: bool) -> Iterator[Progress]:
-    """A bar on stderr when it is a terminal; silent otherwise."""
-    if quiet or total < 2 or not sys.stderr.isatty():
-        yield lambda n: None
-        return
-    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
-        yield bar.update
 
 
 def _read_all(files: tuple[Path, ...], input_format: str | None) -> list[Deck]:
@@ -87,7 +56,7 @@ def main(ctx: click.Context, quiet: bool) -> None:
 @click.pass_obj
 def validate(obj: _Context, files: tuple[Path, ...], input_format: str | None) -> None:
     """Check deck files and report every problem at once."""
-    with _reporting(obj.quiet):
+    with reporting(obj.quiet):
         decks = _read_all(files, input_format)
         merge_decks(decks)
         if not obj.quiet:
@@ -142,9 +111,9 @@ def convert(
         flag = "--" + name.replace("_", "-")
         users = ", ".join(f.name for f in available.values() if name in f.options)
         raise click.UsageError(f"{flag} does not apply to {fmt.name} (it applies to: {users})")
-    with _reporting(obj.quiet):
+    with reporting(obj.quiet):
         deck = merge_decks(_read_all(files, input_format))
-        with _progress(len(deck.cards), f"{fmt.name}", obj.quiet) as progress, atomic_output(output) as out:
+        with progress_bar(len(deck.cards), f"{fmt.name}", obj.quiet) as progress, atomic_output(output) as out:
             fmt(deck, out, progress=progress, **given)
         if not obj.quiet and str(output) != "-":
             click.echo(f"wrote {output} ({fmt.name}, {len(deck.cards)} card(s))", err=True)
@@ -169,9 +138,9 @@ def preview(obj: _Context, files: tuple[Path, ...], output: Path, input_format: 
     """
     from lms_export.preview import write_site
 
-    with _reporting(obj.quiet):
+    with reporting(obj.quiet):
         deck = merge_decks(_read_all(files, input_format))
-        with _progress(len(deck.cards), "preview", obj.quiet) as progress:
+        with progress_bar(len(deck.cards), "preview", obj.quiet) as progress:
             write_site(deck, output, progress)
         if not obj.quiet:
             click.echo(f"wrote {output / 'index.html'} ({len(deck.cards)} card page(s))", err=True)
@@ -209,7 +178,7 @@ def check(obj: _Context, packages: tuple[Path, ...], schemas: Path) -> None:
     """Validate packages (QTI 1.2, 2.1, 3.0; SCORM 1.2, 2004; Common Cartridge 1.1, 1.3) against the official schemas."""
     from lms_export.validation import Schemas, check_package
 
-    with _reporting(obj.quiet):
+    with reporting(obj.quiet):
         schema_set = Schemas(schemas)
         problems = []
         for package in packages:
@@ -219,3 +188,8 @@ def check(obj: _Context, packages: tuple[Path, ...], schemas: Path) -> None:
                 click.echo(f"valid: {package} ({len(report.validated)} XML file(s) checked)", err=True)
         if problems:
             raise LmsExportError(problems)
+
+
+# The LTI tool: its commands live with it, in lms_export.lti.commands.
+main.add_command(serve)
+main.add_command(lti)

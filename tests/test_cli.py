@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 
@@ -99,26 +98,3 @@ def test_schema_formats_version_and_quiet():
     loud = run("validate", EXAMPLES / "every-type.yaml")
     assert "valid: 1 file(s), 2 card(s), 9 question(s)" in loud.stderr
     assert run("-q", "validate", EXAMPLES / "every-type.yaml").stderr == ""
-
-
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_long_work_shows_a_progress_bar_only_on_a_terminal(monkeypatch):
-    from lms_export import cli
-
-    terminal = _Terminal()
-    monkeypatch.setattr(cli.sys, "stderr", terminal)
-    with cli._progress(40, "qti12", quiet=False) as progress:
-        for _ in range(40):
-            progress(1)
-    assert "qti12" in terminal.getvalue() and "100%" in terminal.getvalue()
-    with cli._progress(40, "qti12", quiet=True) as progress:
-        progress(40)
-    pipe = io.StringIO()
-    monkeypatch.setattr(cli.sys, "stderr", pipe)
-    with cli._progress(40, "qti12", quiet=False) as progress:
-        progress(40)
-    assert pipe.getvalue() == ""
