@@ -211,9 +211,9 @@ def test_a_learner_answers_every_type_and_the_lms_records_it(
     answer_gradient_descent(sco, direction)
     assert sco.feedback("q1").startswith("Correct." if passed else "Not quite.")
     assert sco.score_line() == (
-        "Your score: 7 of 7 point(s), 100 %. Pass mark 80 %: passed."
+        "Your score: 7 / 7 pts, 100 %. Pass mark 80 %: passed."
         if passed
-        else "Your score: 5 of 7 point(s), 71.43 %. Pass mark 80 %: not passed yet."
+        else "Your score: 5 / 7 pts, 71.43 %. Pass mark 80 %: not passed yet."
     )
     sco.leave()
 
@@ -286,14 +286,14 @@ def test_matching_and_ordering_are_scored_pair_by_pair_and_all_or_nothing(launch
     assert sorted(targets) == sorted([*right.values(), "a single linear layer"])
     sco.match("q1", {**right, "Diffusion model": "a single linear layer"})
     sco.check("q1")
-    assert sco.feedback("q1").startswith("Partly correct. 2 of 3 point(s).")
+    assert sco.feedback("q1").startswith("Partly correct. 2 / 3 pts.")
     steps = ["Sample noise in the latent space", "Denoise step by step", "Decode the latent to pixels"]
     shown = sco.items("q2")
     assert shown != steps, "the page never shows the items in the right order"
     sco.order("q2", steps)
     assert sco.items("q2") == steps
     sco.check("q2")
-    assert sco.score_line() == "Your score: 3 of 4 point(s), 75 %. Pass mark 80 %: not passed yet."
+    assert sco.score_line() == "Your score: 3 / 4 pts, 75 %. Pass mark 80 %: not passed yet."
     sco.leave()
 
     letter = {label: "abcdefghijklmnopqrstuvwxyz"[i] for i, label in enumerate(targets)}
@@ -333,7 +333,7 @@ def test_without_a_pass_mark_the_status_says_completed_and_nothing_about_success
     folder, _ = packages[version]
     sco = launch(version, f"{folder}/cards/gradient-descent.html")
     answer_gradient_descent(sco, "At random")
-    assert sco.score_line() == "Your score: 5 of 7 point(s), 71.43 %."
+    assert sco.score_line() == "Your score: 5 / 7 pts, 71.43 %."
     sco.leave()
     cmi = sco.cmi()
     if version == "1.2":
@@ -401,7 +401,7 @@ def test_a_learner_who_leaves_mid_quiz_comes_back_to_the_same_answers(launch, pa
     for question, answer in (("q4", "step size"), ("q5", "0.8"), ("q6", "0.3")):
         second.type(question, answer)
         second.check(question)
-    assert second.score_line() == "Your score: 6 of 7 point(s), 85.71 %. Pass mark 80 %: passed."
+    assert second.score_line() == "Your score: 6 / 7 pts, 85.71 %. Pass mark 80 %: passed."
     second.leave()
 
     found = interactions(second)
@@ -466,7 +466,7 @@ def test_opened_with_no_lms_the_quiz_works_and_nothing_errs(context, packages, s
         page.goto(url)
         page.get_by_label("Against the gradient of the loss", exact=True).check()
         page.locator("#q1").get_by_role("button", name="Check answer").click()
-        assert page.locator("#q1 .feedback").inner_text().startswith("Correct. 2 of 2 point(s).")
+        assert page.locator("#q1 .feedback").inner_text().startswith("Correct. 2 / 2 pts.")
         assert page.locator("#lms-export-score").inner_text() == "Answered 1 of 6. Points so far: 2 of 7."
         page.close()
     assert context.watch.errors == [] and context.watch.outside == []

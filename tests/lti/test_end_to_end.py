@@ -57,7 +57,7 @@ def test_a_learner_launches_answers_and_the_platform_gets_the_score(tool, platfo
     wrong = {**RIGHT_GRADIENT, "q1": "1", "q4": "step"}  # 2 + 1 points lost
     result = browser.submit(page, wrong)
     assert result.status_code == 200
-    assert "Your score: 4 of 7 point(s)." in result.text
+    assert "Your score: 4 / 7 pts." in result.text
     wait_for(lambda: platform.scores_for("ada"), what="the score at the platform")
     [received] = platform.scores_for("ada")
     assert received.line_item == spec.ags["lineitem_url"]
@@ -95,7 +95,7 @@ def test_matching_and_ordering_are_read_by_their_places_on_the_page(tool, platfo
     ordering = [controls["q2"][step] for step in steps]
     result = browser.submit(page, {**matching, "q2": ordering})
     assert (
-        "Your score: 3 of 4 point(s)." in result.text
+        "Your score: 3 / 4 pts." in result.text
     )  # 2 of 3 pairs (2 points) + the order (1); the essay is not scored
     wait_for(lambda: platform.scores_for("grace"))
     body = platform.scores_for("grace")[0].body
