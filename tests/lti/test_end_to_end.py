@@ -94,9 +94,7 @@ def test_matching_and_ordering_are_read_by_their_places_on_the_page(tool, platfo
     steps = ["Sample noise in the latent space", "Denoise step by step", "Decode the latent to pixels"]
     ordering = [controls["q2"][step] for step in steps]
     result = browser.submit(page, {**matching, "q2": ordering})
-    assert (
-        "Your score: 3 / 4 pts." in result.text
-    )  # 2 of 3 pairs (2 points) + the order (1); the essay is not scored
+    assert "Your score: 3 / 4 pts." in result.text  # 2 of 3 pairs (2 points) + the order (1); the essay is not scored
     wait_for(lambda: platform.scores_for("grace"))
     body = platform.scores_for("grace")[0].body
     assert (body["scoreGiven"], body["scoreMaximum"]) == (3, 4)
