@@ -53,17 +53,7 @@ class RunningTool:
 
     def register(self, platform: TestPlatform, name: str = "test") -> Platform:
         """What an administrator does with ``lms-export lti platform add`` and in the LMS."""
-        platform.connect(self.url)
-        return self.store.add_platform(
-            name=name,
-            kind=platform.product,
-            issuer=platform.issuer,
-            client_id=platform.client_id,
-            auth_login_url=platform.url("/auth"),
-            auth_token_url=platform.url("/token"),
-            key_set_url=platform.url("/jwks"),
-            deployments=[platform.deployment_id],
-        )
+        return platform.register_with(self.store, self.url, name)
 
     def stop(self) -> None:
         if self.tool.worker is not None:

@@ -296,6 +296,20 @@ class TestPlatform:
         self.tool_jwks_url = tool_url + "/lti/jwks"
         self.redirect_uris = [tool_url + "/lti/launch"]
 
+    def register_with(self, store: Any, tool_url: str, name: str = "test") -> Any:
+        """Both sides of a manual registration: the tool in this platform, this platform in the tool's store."""
+        self.connect(tool_url)
+        return store.add_platform(
+            name=name,
+            kind=self.product,
+            issuer=self.issuer,
+            client_id=self.client_id,
+            auth_login_url=self.url("/auth"),
+            auth_token_url=self.url("/token"),
+            key_set_url=self.url("/jwks"),
+            deployments=[self.deployment_id],
+        )
+
     def registration(self) -> Registration:
         platform_key = self.signing_key
         return (

@@ -46,16 +46,7 @@ def client(tmp_path: Path, platform: TestPlatform):
     served = ServedApp()
     store = Store(tmp_path / "tool.db")
     served.app = create_app(Tool(store, Catalog([]), ToolSettings(served.url)))
-    platform.connect(served.url)
-    registered = store.add_platform(
-        name="p",
-        kind="moodle",
-        issuer=platform.issuer,
-        client_id=platform.client_id,
-        auth_login_url=platform.url("/auth"),
-        auth_token_url=platform.url("/token"),
-        key_set_url=platform.url("/jwks"),
-    )
+    registered = platform.register_with(store, served.url, name="p")
 
     def make(scopes=(SCORE, LINEITEM), tokens=None) -> AgsClient:
         return AgsClient(registered, keys.active_key(store), scopes, tokens or TokenCache(), requests.Session(), 2)

@@ -61,17 +61,7 @@ class Gunicorn:
 def served(tmp_path: Path) -> Iterator[tuple[Gunicorn, TestPlatform]]:
     platform = TestPlatform()
     tool = Gunicorn(tmp_path / "tool.db", free_port(), tmp_path / "gunicorn.log")
-    platform.connect(tool.url)
-    Store(tool.db).add_platform(
-        name="moodle",
-        kind="moodle",
-        issuer=platform.issuer,
-        client_id=platform.client_id,
-        auth_login_url=platform.url("/auth"),
-        auth_token_url=platform.url("/token"),
-        key_set_url=platform.url("/jwks"),
-        deployments=[platform.deployment_id],
-    )
+    platform.register_with(Store(tool.db), tool.url, name="moodle")
     yield tool, platform
     if tool.process is not None:
         tool.kill(signal.SIGTERM)
