@@ -13,12 +13,13 @@ import click
 
 from lms_export import __version__, readers
 from lms_export.atomic import atomic_output
-from lms_export.console import progress_bar, reporting
+from lms_export.console import progress_bar, progress_count, reporting
 from lms_export.deckfile import json_schema, merge_decks
 from lms_export.errors import LmsExportError
 from lms_export.exporters import formats
 from lms_export.lti.commands import lti, serve
 from lms_export.model import Deck
+from lms_export.parts import convert as convert_parts
 
 INPUT_FORMATS = click.Choice(sorted(readers.READERS))
 
@@ -112,6 +113,14 @@ def convert(
         users = ", ".join(f.name for f in available.values() if name in f.options)
         raise click.UsageError(f"{flag} does not apply to {fmt.name} (it applies to: {users})")
     with reporting(obj.quiet):
+        # A format that writes parts takes a long quiz as a stream, on every core.
+        parts = readers.read_parts(files[0], input_format) if len(files) == 1 and fmt.write_parts else None
+        if parts is not None:
+            with progress_count(fmt.name, "questions", obj.quiet) as progress, atomic_output(output) as out:
+                convert_parts(parts, fmt, out, progress=progress, **given)
+            if not obj.quiet and str(output) != "-":
+                click.echo(f"wrote {output} ({fmt.name})", err=True)
+            return
         deck = merge_decks(_read_all(files, input_format))
         with progress_bar(len(deck.cards), f"{fmt.name}", obj.quiet) as progress, atomic_output(output) as out:
             fmt(deck, out, progress=progress, **given)

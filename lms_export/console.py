@@ -8,6 +8,7 @@ traceback; lossy conversions as ``warning:`` lines.
 from __future__ import annotations
 
 import sys
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -44,3 +45,23 @@ def progress_bar(total: int, label: str, quiet: bool = False) -> Iterator[Callab
         return
     with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
         yield bar.update
+
+
+@contextmanager
+def progress_count(label: str, unit: str, quiet: bool = False) -> Iterator[Callable[[int], None]]:
+    """A running count on stderr when it is a terminal, for work whose total is not known until the end."""
+    if quiet or not sys.stderr.isatty():
+        yield lambda n: None
+        return
+    done = 0
+    shown = 0.0
+
+    def update(n: int) -> None:
+        nonlocal done, shown
+        done += n
+        if time.monotonic() - shown > 0.1:
+            shown = time.monotonic()
+            click.echo(f"\r{label}: {done:,} {unit}", nl=False, err=True)
+
+    yield update
+    click.echo(f"\r{label}: {done:,} {unit}", err=True)

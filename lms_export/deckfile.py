@@ -461,6 +461,32 @@ def merge_decks(decks: list[Deck]) -> Deck:
     )
 
 
+def join_parts(parts: list[Deck]) -> Deck:
+    """One deck from the parts a long input is read in: a card split over parts is one card again.
+
+    Parts come in order; the first names the deck. Consecutive parts with the
+    same card id are that card's runs of questions, and their bodies its text.
+    """
+    if len(parts) == 1:
+        return parts[0]
+    runs: list[list[Card]] = []
+    for card in (c for part in parts for c in part.cards):
+        if runs and runs[-1][0].id == card.id:
+            runs[-1].append(card)
+        else:
+            runs.append([card])
+    cards = [
+        dataclasses.replace(
+            run[0],
+            body="\n\n".join(c.body for c in run if c.body),
+            questions=tuple(q for c in run for q in c.questions),
+            media=tuple(dict.fromkeys(m for c in run for m in c.media)),
+        )
+        for run in runs
+    ]
+    return dataclasses.replace(parts[0], cards=tuple(cards))
+
+
 # -- model back to the file structure ----------------------------------------
 
 

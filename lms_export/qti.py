@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -30,6 +30,7 @@ from lms_export.model import (
     Card,
     Deck,
     Matching,
+    MediaRef,
     MultipleAnswers,
     Numerical,
     Ordering,
@@ -249,7 +250,9 @@ class Assessment:
         return any(item.question.shuffle for item in self.items)
 
 
-def _item(deck: Deck, card: Card, question: Question, media_url: render.MediaUrl | None) -> Item:
+def make_item(deck: Deck, card: Card, question: Question, media_url: render.MediaUrl | None) -> Item:
+    """One question as every QTI version needs it; ``media_url`` is where its images are in the package."""
+
     def text(markdown: str | None, inline: bool = False) -> Text | None:
         return Text(markdown, card.sources, media_url, inline) if markdown else None
 
@@ -296,7 +299,7 @@ def assessments(deck: Deck, media_url: render.MediaUrl | None = None, one_quiz: 
     """The quizzes a deck makes: one per card with questions, or one for the whole deck."""
 
     def section(card: Card) -> Section:
-        items = tuple(_item(deck, card, q, media_url) for q in card.questions)
+        items = tuple(make_item(deck, card, q, media_url) for q in card.questions)
         return Section(identifier("section", deck.id, card.id), card.title, card, items)
 
     cards = [c for c in deck.cards if c.questions]
@@ -339,16 +342,20 @@ def packaged_media(package: Package) -> list[str]:
     return [name for name in package.names if name.startswith(MEDIA_FOLDER + "/")]
 
 
-def media_files(deck: Deck) -> dict[str, Path]:
-    """Every local image the deck shows, by package name; an error names any missing one."""
+def media_files(deck: Deck, shown: Iterable[tuple[str, MediaRef]] | None = None) -> dict[str, Path]:
+    """Every local image the deck shows (or the ``shown`` (card id, image) pairs), by package name.
+
+    An error names each missing file and the card that shows it.
+    """
+    if shown is None:
+        shown = ((card.id, ref) for card in deck.cards for ref in card.media)
     files: dict[str, Path] = {}
     problems = []
-    for card in deck.cards:
-        for ref in card.media:
-            source = deck.media_path(ref)
-            if not source.is_file():
-                problems.append(Problem(f"image file not found: {ref.path}", file=str(source), card=card.id))
-            files[media_name(ref.path)] = source
+    for card_id, ref in shown:
+        source = deck.media_path(ref)
+        if not source.is_file():
+            problems.append(Problem(f"image file not found: {ref.path}", file=str(source), card=card_id))
+        files[media_name(ref.path)] = source
     if problems:
         raise LmsExportError(problems)
     return files

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -68,20 +69,30 @@ def xml_text(text: str) -> str:
 
 
 def render_stream(env: jinja2.Environment, template: str, **context) -> Callable[[], Iterator[str]]:
-    """A package-entry producer that streams the template's output.
-
-    A broken template (an institution's own, say) is reported by file and
-    line like any other bad input, not as a traceback.
-    """
+    """A package-entry producer that streams the template's output."""
 
     def produce() -> Iterator[str]:
-        try:
+        with template_errors(template):
             yield from env.get_template(template).generate(**context)
-        except jinja2.TemplateSyntaxError as error:
-            raise LmsExportError(
-                Problem(f"template error: {error.message}", file=error.filename, line=error.lineno)
-            ) from None
-        except jinja2.TemplateError as error:
-            raise LmsExportError(Problem(f"template error: {error}", file=template)) from None
 
     return produce
+
+
+def render(env: jinja2.Environment, template: str, **context) -> str:
+    """The template's whole output, for a piece that is written as a part of an entry."""
+    with template_errors(template):
+        return env.get_template(template).render(**context)
+
+
+@contextmanager
+def template_errors(template: str) -> Iterator[None]:
+    """A broken template (an institution's own, say) is reported by file and line
+    like any other bad input, not as a traceback."""
+    try:
+        yield
+    except jinja2.TemplateSyntaxError as error:
+        raise LmsExportError(
+            Problem(f"template error: {error.message}", file=error.filename, line=error.lineno)
+        ) from None
+    except jinja2.TemplateError as error:
+        raise LmsExportError(Problem(f"template error: {error}", file=template)) from None

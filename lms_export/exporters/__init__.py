@@ -4,6 +4,11 @@ An exporter is a function ``write(deck, out, *, progress, **options)`` that
 writes the whole output to the binary stream ``out`` and calls ``progress(n)``
 as it finishes cards. :func:`register` records it with the options it takes,
 so ``lms-export convert`` can refuse an option that does not apply.
+
+A format may also write a deck that arrives in parts (a long quiz read as a
+stream, see :mod:`lms_export.parts`): ``render_part(deck_part, **options)``
+turns one part into something that pickles, in whatever process checked it,
+and ``write_parts(rendered_parts, out, **options)`` assembles those in order.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ class Format:
     suffix: str
     write: Writer
     options: frozenset[str] = frozenset()
+    render_part: Callable[..., Any] | None = None
+    write_parts: Callable[..., None] | None = None
 
     def __call__(self, deck: Deck, out: BinaryIO, progress: Progress = lambda n: None, **options: Any) -> None:
         self.write(deck, out, progress=progress, **options)
@@ -45,9 +52,16 @@ class Format:
 _FORMATS: dict[str, Format] = {}
 
 
-def register(name: str, description: str, suffix: str, options: tuple[str, ...] = ()) -> Callable[[Writer], Writer]:
+def register(
+    name: str,
+    description: str,
+    suffix: str,
+    options: tuple[str, ...] = (),
+    render_part: Callable[..., Any] | None = None,
+    write_parts: Callable[..., None] | None = None,
+) -> Callable[[Writer], Writer]:
     def decorate(write: Writer) -> Writer:
-        _FORMATS[name] = Format(name, description, suffix, write, frozenset(options))
+        _FORMATS[name] = Format(name, description, suffix, write, frozenset(options), render_part, write_parts)
         return write
 
     return decorate

@@ -8,34 +8,38 @@ referenced as ``$IMS-CC-FILEBASE$/<path in the package>``. The XML itself is
 in ``templates/qti/qti12/``; this module lays out the files and adds what only
 Canvas needs: how it shows a matching question, and warnings where Canvas
 cannot keep the deck's meaning.
+
+A long quiz is written part by part (see :mod:`lms_export.parts`): each part
+of the deck becomes a run of items wherever it was checked (:func:`render_part`,
+perhaps in a worker process), and the runs are assembled into the package in
+order (:func:`write_parts`). The assessment file is written as its runs arrive,
+so memory does not grow with the quiz; its settings file, which holds the
+total points, follows it.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain, groupby
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
 import jinja2
+from markupsafe import Markup
 
 from lms_export import qti, templating
-from lms_export.errors import warn
+from lms_export.errors import LmsExportError, Problem, warn
 from lms_export.exporters import Progress, register
-from lms_export.model import Deck
+from lms_export.model import Card, Deck, MediaRef
 from lms_export.package import Package
 
 #: Canvas looks for a quiz's settings under this name in the quiz's folder.
 META_FILE = "assessment_meta.xml"
 #: How Canvas's importer resolves a path inside the package.
 MEDIA_PREFIX = "$IMS-CC-FILEBASE$/"
-
-
-class Quiz(NamedTuple):
-    """One assessment and where its two files go."""
-
-    assessment: qti.Assessment
-    path: str
-    meta_path: str
-    meta_ident: str
 
 
 class Matches(NamedTuple):
@@ -65,50 +69,202 @@ def canvas_matches(item: qti.Item) -> Matches:
     return Matches(item.sources, labels, tuple((source, number[target]) for source, target in item.correct_pairs))
 
 
-def _warn_losses(assessments: list[qti.Assessment]) -> None:
-    """Tell the user where Canvas cannot keep what the deck says."""
-    for assessment in assessments:
-        for section in assessment.sections:
-            for item in section.items:
-                where = f"card {section.card.id}, question {item.question.id}"
-                if item.type == "ordering":
-                    warn(
-                        f"{where}: Canvas has no ordering question; exported as a matching question "
-                        "that matches each item to its position (1, 2, ...), scored per position"
-                    )
-                elif item.type == "short_answer" and item.question.case_sensitive:
-                    warn(f"{where}: Canvas ignores case in short answers, so the answer is not case-sensitive there")
-
-
-def _layout(
-    manifest_ident: str, package: Package, env: jinja2.Environment, assessments: list[qti.Assessment]
-) -> dict[str, int]:
-    """The manifest, then per quiz a folder named by its identifier, as Canvas's importer expects."""
-    _warn_losses(assessments)
+@lru_cache(maxsize=4)
+def _environment(templates: Path | None) -> jinja2.Environment:
+    """One per template folder and process, so a worker compiles the templates once."""
+    env = qti.environment("qti12", templates)
     env.filters["canvas_matches"] = canvas_matches
-    quizzes = [Quiz(a, f"{a.ident}/{a.ident}.xml", f"{a.ident}/{META_FILE}", f"{a.ident}_meta") for a in assessments]
-    media = qti.packaged_media(package)
-    manifest = templating.render_stream(env, "imsmanifest.xml.j2", ident=manifest_ident, quizzes=quizzes, media=media)
+    return env
+
+
+# -- a part of the deck as items ------------------------------------------------
+
+
+class RenderedCard(NamedTuple):
+    """A run of one card's questions written as items; ``card`` comes without its questions."""
+
+    card: Card
+    items: Markup
+    questions: int
+    points: float
+    shuffle: bool
+
+
+class RenderedPart(NamedTuple):
+    """A part of the deck as items; ``deck`` comes without its cards."""
+
+    deck: Deck
+    cards: tuple[RenderedCard, ...]
+
+
+def render_part(deck: Deck, *, templates: Path | None = None, one_quiz: bool = False) -> RenderedPart:
+    """Every card's questions in a part of the deck as QTI 1.2 items (``one_quiz`` does not change them)."""
+    env = _environment(templates)
+    media_url = lambda path: MEDIA_PREFIX + qti.media_name(path)  # noqa: E731
+    cards = []
+    for card in deck.cards:
+        items = [qti.make_item(deck, card, question, media_url) for question in card.questions]
+        _warn_losses(card, items)
+        cards.append(
+            RenderedCard(
+                dataclasses.replace(card, questions=()),
+                Markup(templating.render(env, "items.xml.j2", items=items)),
+                len(items),
+                sum(item.points for item in items),
+                any(item.question.shuffle for item in items),
+            )
+        )
+    return RenderedPart(dataclasses.replace(deck, cards=()), tuple(cards))
+
+
+def _warn_losses(card: Card, items: list[qti.Item]) -> None:
+    """Tell the user where Canvas cannot keep what the deck says."""
+    for item in items:
+        where = f"card {card.id}, question {item.question.id}"
+        if item.type == "ordering":
+            warn(
+                f"{where}: Canvas has no ordering question; exported as a matching question "
+                "that matches each item to its position (1, 2, ...), scored per position"
+            )
+        elif item.type == "short_answer" and item.question.case_sensitive:
+            warn(f"{where}: Canvas ignores case in short answers, so the answer is not case-sensitive there")
+
+
+# -- the package ----------------------------------------------------------------
+
+
+@dataclass
+class Section:
+    ident: str
+    #: Shown with --one-quiz, where a section is a card; None in a card's own quiz.
+    title: str | None
+    item_runs: Iterator[Markup]
+
+
+@dataclass
+class Quiz:
+    """One Canvas quiz as it is written: its totals grow as its item runs go by."""
+
+    ident: str
+    title: str
+    description: qti.Text | None
+    sections: Iterator[Section]
+    points: float = 0
+    shuffle: bool = False
+
+    @property
+    def path(self) -> str:
+        return f"{self.ident}/{self.ident}.xml"
+
+    @property
+    def meta_path(self) -> str:
+        return f"{self.ident}/{META_FILE}"
+
+    @property
+    def meta_ident(self) -> str:
+        return f"{self.ident}_meta"
+
+    def runs(self, rendered: Iterable[RenderedCard]) -> Iterator[Markup]:
+        """The item runs of a section, adding each to the quiz's totals."""
+        for run in rendered:
+            self.points += run.points
+            self.shuffle = self.shuffle or run.shuffle
+            yield run.items
+
+
+def write_parts(
+    parts: Iterable[RenderedPart],
+    out: BinaryIO,
+    *,
+    progress: Progress = lambda n: None,
+    one_quiz: bool = False,
+    templates: Path | None = None,
+) -> None:
+    """A Canvas QTI zip from a deck's parts, in order: one quiz per card, or with ``one_quiz`` one in all.
+
+    ``progress`` is told of each card as its quiz is written.
+    """
+    env = _environment(templates)
+    parts = iter(parts)
+    first = next(parts)
+    deck = first.deck
+    media: dict[tuple[str, MediaRef], None] = {}  # (card id, image), in order of appearance
+
+    def rendered_cards() -> Iterator[RenderedCard]:
+        for run in (run for part in chain([first], parts) for run in part.cards):
+            media.update(dict.fromkeys((run.card.id, ref) for ref in run.card.media))
+            yield run
+
+    def cards_with_questions() -> Iterator[tuple[Card, Iterator[RenderedCard]]]:
+        for _, runs in groupby(rendered_cards(), key=lambda run: run.card.id):
+            head = next(runs)
+            if head.questions:
+                yield head.card, chain([head], runs)  # noqa: B031 (each card's runs are taken before the next card's)
+                quizzed.append(head.card.id)
+                progress(1)
+            else:
+                warn(f"card {head.card.id} has no questions; it is left out of the quizzes")
+                for _ in runs:
+                    pass
+
+    package = Package()
+    quizzes: list[Quiz] = []
+    quizzed: list[str] = []  # ids of the cards with questions
+
+    def add(quiz: Quiz) -> None:
+        package.add_now(quiz.path, templating.render_stream(env, "assessment.xml.j2", assessment=quiz))
+        package.add(quiz.meta_path, templating.render_stream(env, "assessment_meta.xml.j2", assessment=quiz))
+        quizzes.append(quiz)
+
+    media_url = lambda path: MEDIA_PREFIX + qti.media_name(path)  # noqa: E731
+    if one_quiz:
+        quiz = Quiz(
+            qti.identifier("assessment", deck.id),
+            deck.title,
+            qti.Text(deck.description, media_url=media_url) if deck.description else None,
+            iter(()),
+        )
+        quiz.sections = (
+            Section(qti.identifier("section", deck.id, card.id), card.title, quiz.runs(runs))
+            for card, runs in cards_with_questions()
+        )
+        add(quiz)
+    else:
+        for card, runs in cards_with_questions():
+            quiz = Quiz(
+                qti.identifier("assessment", deck.id, card.id),
+                card.title,
+                qti.Text(card.subtitle) if card.subtitle else None,
+                iter(()),
+            )
+            quiz.sections = iter([Section(qti.identifier("section", deck.id, card.id), None, quiz.runs(runs))])
+            add(quiz)
+    if not quizzed:
+        raise LmsExportError(Problem("the deck has no questions, so there is no quiz to export", file=deck.id))
+    for name, path in qti.media_files(deck, media).items():
+        package.add_file(name, path)
+    manifest = templating.render_stream(
+        env,
+        "imsmanifest.xml.j2",
+        ident=qti.identifier("manifest", deck.id),
+        quizzes=quizzes,
+        media=qti.packaged_media(package),
+    )
     package.add("imsmanifest.xml", manifest)
-    for quiz in quizzes:
-        package.add(quiz.path, templating.render_stream(env, "assessment.xml.j2", assessment=quiz.assessment))
-        package.add(quiz.meta_path, templating.render_stream(env, "assessment_meta.xml.j2", assessment=quiz.assessment))
-    return {quiz.path: len(quiz.assessment.sections) for quiz in quizzes}
+    package.write(out)
 
 
-@register("qti12", "QTI 1.2 for Canvas Classic Quizzes", ".zip", options=("one_quiz", "templates"))
+@register(
+    "qti12",
+    "QTI 1.2 for Canvas Classic Quizzes",
+    ".zip",
+    options=("one_quiz", "templates"),
+    render_part=render_part,
+    write_parts=write_parts,
+)
 def write(
     deck: Deck, out: BinaryIO, *, progress: Progress, one_quiz: bool = False, templates: Path | None = None
 ) -> None:
     """A Canvas QTI zip: one quiz per card, or with ``one_quiz`` the deck as one quiz."""
-    manifest_ident = qti.identifier("manifest", deck.id)
-    qti.export(
-        deck,
-        out,
-        format_name="qti12",
-        layout=lambda package, env, assessments: _layout(manifest_ident, package, env, assessments),
-        media_prefix=MEDIA_PREFIX,
-        progress=progress,
-        one_quiz=one_quiz,
-        templates=templates,
-    )
+    parts = (render_part(dataclasses.replace(deck, cards=(card,)), templates=templates) for card in deck.cards)
+    write_parts(parts, out, progress=progress, one_quiz=one_quiz, templates=templates)

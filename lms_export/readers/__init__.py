@@ -10,10 +10,12 @@ own layout tells which.
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
 from pathlib import Path
 
 from lms_export.errors import LmsExportError, Problem
 from lms_export.model import Deck
+from lms_export.parts import RawPart, ReadParts
 from lms_export.readers import cardpage, deck, text2qti
 
 READERS = {module.NAME: module for module in (deck, text2qti, cardpage)}
@@ -71,6 +73,46 @@ def reader_for(path: Path, text: str, name: str | None = None):
             file=str(path),
         )
     )
+
+
+#: How much of a file tells its format, when the file is read as a stream.
+_HEAD_BYTES = 1 << 16
+
+
+def read_parts(path: Path | str, format: str | None = None, max_bytes: int = MAX_INPUT_BYTES) -> ReadParts | None:
+    """The file as a stream of raw parts, for a reader that can split its input; None for the others.
+
+    The file is read a line at a time as the parts are taken, so it is never
+    in memory whole.
+    """
+    path = Path(path)
+    head = _head(path, max_bytes)
+    module = reader_for(path, head, format)
+    if not hasattr(module, "parts"):
+        return None
+    return ReadParts(str(path), path.parent.resolve(), _stream_parts(module, path, max_bytes))
+
+
+def _head(path: Path, max_bytes: int) -> str:
+    """The start of the file, after the same checks as :func:`read_text`."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as file:
+            data = file.read(_HEAD_BYTES)
+    except OSError as error:
+        raise LmsExportError(Problem(f"cannot read file: {error.strerror}", file=str(path))) from None
+    if size > max_bytes or size <= len(data) or not data.strip():
+        return read_text(path, max_bytes)  # every error, said as it says them
+    return data.decode("utf-8-sig", errors="ignore")
+
+
+def _stream_parts(module, path: Path, max_bytes: int) -> Iterator[RawPart]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as lines:
+            yield from module.parts(lines, str(path))
+    except UnicodeDecodeError:
+        read_text(path, max_bytes)  # raises, naming the line and the byte
+        raise
 
 
 def read(path: Path | str, format: str | None = None, max_bytes: int = MAX_INPUT_BYTES) -> Deck:

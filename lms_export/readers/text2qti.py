@@ -18,16 +18,20 @@ and a converter must never run code that arrived in an input file.
 
 from __future__ import annotations
 
+import io
 import re
 import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from lms_export import render
-from lms_export.deckfile import Path_, build_deck, markdown_fields
+from lms_export.deckfile import Path_, build_deck, join_parts, markdown_fields
 from lms_export.errors import LmsExportError, Problem, warn
 from lms_export.model import Deck
+from lms_export.parts import RawPart, map_parts
 
 NAME = "text2qti"
 EXTENSIONS = (".txt", ".md")
@@ -94,32 +98,45 @@ _UNEXPECTED = (
 _LISTED_UPLOADS = 5
 
 
+#: Questions in a part when a quiz is read in parts: enough that a part's own
+#: cost is small, few enough that a part's model and XML are small in memory.
+PART_SIZE = 250
+
+
 def read(text: str, *, file: str, base_dir: Path | None = None) -> Deck:
-    """The quiz as a deck; warnings about what the model cannot carry come once it is built."""
-    raw, locations, notes = parse(text, file)
-    for card in raw["cards"]:
+    """The quiz as one deck: its parts, each checked, joined."""
+    build = partial(_build, file, base_dir)
+    return join_parts(list(map_parts(build, parts(io.StringIO(text, newline=""), file), workers=1)))
+
+
+def _build(file: str, base_dir: Path | None, raw_part: RawPart) -> Deck:
+    raw, locations = raw_part
+    return build_deck(raw, file=file, locations=locations, base_dir=base_dir)
+
+
+def parts(lines: Iterable[str], file: str, size: int = PART_SIZE) -> Iterator[RawPart]:
+    """The quiz as raw decks of one card and about ``size`` questions each, with the line of each of their parts.
+
+    A quiz of any length is read in constant memory: lines are taken one at a
+    time and each part is handed on as soon as its questions are complete (a
+    GROUP stays in one part). Every part names the same card, whose questions
+    are the quiz's in order (ids ``q1``, ``q2``, ...); the text regions between
+    them are the card's body, part by part. The losses to warn about are
+    warned once the quiz is read; every grammar problem in the file is raised
+    then as one :class:`LmsExportError`, so an author fixes them in one round.
+    """
+    parser = _Parser(file, size)
+    for raw, where in parser.run(_Lines(lines)):
         # A quiz has no sources, so a "[3]" in it is the author's text, not a citation.
-        for _, container, key in markdown_fields(card):
+        for _, container, key in markdown_fields(raw["cards"][0]):
             if "[" in container[key]:
                 container[key] = render.escape_citations(container[key])[0]
-    deck = build_deck(raw, file=file, locations=locations, base_dir=base_dir)
-    for note in notes:
-        warn(note)
-    return deck
-
-
-def parse(text: str, file: str) -> tuple[dict[str, Any], dict[Path_, int], list[str]]:
-    """The raw deck, the line of each of its parts, and the losses to warn about.
-
-    Raises :class:`LmsExportError` with every grammar problem in the file, so
-    an author fixes them in one round rather than one per run.
-    """
-    parser = _Parser(file)
-    parser.run(text.replace("\r\n", "\n").split("\n"))
+        yield raw, where
     if parser.problems:
         parser.problems.sort(key=lambda p: p.line or 0)
         raise LmsExportError(parser.problems)
-    return parser.deck(), parser.locations, parser.notes
+    for note in parser.notes:
+        warn(note)
 
 
 def identifier(stem: str) -> str:
@@ -139,26 +156,55 @@ class _Group:
     points_line: int | None = None
 
 
-class _Parser:
-    """One pass over the quiz lines, building raw questions and recording problems."""
+class _Lines:
+    """The quiz's lines one at a time, with a look at the next one; the file is never held whole."""
 
-    def __init__(self, file: str):
+    __slots__ = ("_lines", "_next", "number")
+
+    def __init__(self, lines: Iterable[str]):
+        self._lines = iter(lines)
+        self.number = 0  # of the line last taken
+        self._next = self._read()
+
+    def _read(self) -> str | None:
+        line = next(self._lines, None)
+        return None if line is None else line.rstrip("\r\n")
+
+    def peek(self) -> str | None:
+        """The next line, not yet taken; None at the end."""
+        return self._next
+
+    def take(self) -> str:
+        line = self._next
+        self._next = self._read()
+        self.number += 1
+        return line
+
+
+class _Parser:
+    """One pass over the quiz lines, building raw questions part by part and recording problems."""
+
+    def __init__(self, file: str, part_size: int):
         self.file = file
+        self.part_size = part_size
         self.problems: list[Problem] = []
-        self.locations: dict[Path_, int] = {}
         self.notes: list[str] = []
-        self.questions: list[dict[str, Any]] = []
+        self.count = 0  # questions so far, in every part
         self.title: str | None = None
         self.title_line: int | None = None
         self.description: str | None = None
         self.description_line: int | None = None
-        self.body: list[str] = []
-        self.body_line: int | None = None
         self.shuffle = False
         self.group: _Group | None = None
         self.uploads: list[tuple[str, int]] = []
         #: ``Title:`` and ``Points:`` waiting for their question: key -> (value, line).
         self.pending: dict[str, tuple[Any, int]] = {}
+        # The part being read: its questions, the line of each of their parts, its text regions.
+        self.questions: list[dict[str, Any]] = []
+        self.locations: dict[Path_, int] = {}
+        self.body: list[str] = []
+        self.body_line: int | None = None
+        self.finished: list[RawPart] = []
         # The question being read.
         self.q: dict[str, Any] | None = None
         self.q_path: Path_ = ()
@@ -196,13 +242,14 @@ class _Parser:
 
     # -- the pass over the lines -----------------------------------------
 
-    def run(self, lines: list[str]) -> None:
-        n = len(lines)
-        i = 0
-        while i < n:
-            line = lines[i]
-            lineno = i + 1
-            i += 1
+    def run(self, lines: _Lines) -> Iterator[RawPart]:
+        """The raw parts, each as soon as it is complete."""
+        while lines.peek() is not None:
+            line = lines.take()
+            lineno = lines.number
+            if self.finished:
+                yield from self.finished
+                self.finished.clear()
             if not line or line.isspace() or line[0] == "%":
                 continue
             if line[0] in " \t":
@@ -211,17 +258,19 @@ class _Parser:
                     f"unexpected indented text {_snippet(line)}: a wrapped line must be indented as "
                     "far as the text on the first line of its question, choice or feedback",
                 )
-                while i < n and lines[i][:1] in (" ", "\t") and not lines[i].isspace():
-                    i += 1
+                while (
+                    (following := lines.peek()) is not None and following[:1] in (" ", "\t") and not following.isspace()
+                ):
+                    lines.take()
                 continue
             if line.startswith("```"):
-                i = self.fence(lines, i, line, lineno)
+                self.fence(lines, line, lineno)
                 continue
             word = line.rstrip() if line[0] in "CEG" else ""
             if word in ("GROUP", "END_GROUP", "COMMENT", "END_COMMENT"):
                 self.settle_pending()
                 if word == "COMMENT":
-                    i = self.comment(lines, i, lineno)
+                    self.comment(lines, lineno)
                 elif word == "END_COMMENT":
                     self.error(lineno, "END_COMMENT without a COMMENT line before it")
                 elif word == "GROUP":
@@ -257,7 +306,7 @@ class _Parser:
                 # Marked text continues at the column its first line's text starts at;
                 # after a keyword, the first continuation line sets the indentation.
                 indent = len(line[:start].expandtabs(4)) if match else None
-                content, i = _continuation(lines, i, content, indent, kind not in _TITLES)
+                content = _continuation(lines, content, indent, kind not in _TITLES)
             if self.pending and kind not in _QUESTION_PREFIX:
                 self.settle_pending()
             self.handlers[kind](content, lineno, marker)
@@ -265,8 +314,12 @@ class _Parser:
         self.settle_pending()
         if self.group is not None:
             self.error(self.group.line, "GROUP is never closed by an END_GROUP line")
-        if not self.questions and not self.problems:
+            self.group = None
+        if not self.count and not self.problems:
             self.error(None, "no questions found: a question starts with a number and a period, as in '1.  What is...'")
+        yield from self.finished
+        if self.questions or self.body or not self.count:
+            yield self.part()
         if self.uploads:
             listed = ", ".join(f"{qid} (line {line})" for qid, line in self.uploads[:_LISTED_UPLOADS])
             more = len(self.uploads) - _LISTED_UPLOADS
@@ -275,7 +328,7 @@ class _Parser:
                 f"{listed}{f' and {more} more' if more > 0 else ''}"
             )
 
-    def fence(self, lines: list[str], i: int, line: str, lineno: int) -> int:
+    def fence(self, lines: _Lines, line: str, lineno: int) -> None:
         """Report a top-level code fence and skip its block, whose lines are no quiz lines."""
         fence = "`" * (len(line) - len(line.lstrip("`")))
         info = line[len(fence) :].strip()
@@ -287,23 +340,19 @@ class _Parser:
             )
         else:
             self.error(lineno, "a code block must be indented under the question, choice or feedback it belongs to")
-        while i < len(lines):
-            i += 1
-            if lines[i - 1].rstrip() == fence:
+        while lines.peek() is not None:
+            if lines.take().rstrip() == fence:
                 break
-        return i
 
-    def comment(self, lines: list[str], i: int, lineno: int) -> int:
-        """Skip a COMMENT block; the index after its END_COMMENT line."""
-        while i < len(lines):
-            line = lines[i]
-            i += 1
+    def comment(self, lines: _Lines, lineno: int) -> None:
+        """Skip a COMMENT block, up to and with its END_COMMENT line."""
+        while lines.peek() is not None:
+            line = lines.take()
             if line.startswith("END_COMMENT"):
                 if line.rstrip() != "END_COMMENT":
-                    self.error(i, "nothing may follow END_COMMENT on its line")
-                return i
+                    self.error(lines.number, "nothing may follow END_COMMENT on its line")
+                return
         self.error(lineno, "COMMENT is never closed by an END_COMMENT line")
-        return i
 
     def settle_pending(self) -> None:
         """``Title:`` and ``Points:`` not followed by their question are reported where they stand."""
@@ -315,9 +364,12 @@ class _Parser:
 
     def question(self, text: str, line: int, marker: str) -> None:
         self.end_question()
+        if len(self.questions) >= self.part_size and self.group is None:
+            self.finished.append(self.part())
         k = len(self.questions)
+        self.count += 1
         path = ("cards", 0, "questions", k)
-        q: dict[str, Any] = {"id": f"q{k + 1}", "prompt": text}
+        q: dict[str, Any] = {"id": f"q{self.count}", "prompt": text}
         self.locations[path] = line
         for key, (value, where) in self.pending.items():
             q[key] = value
@@ -343,6 +395,8 @@ class _Parser:
             )
         elif self.kind == "choice":
             _true_false(q, self.q_path, self.locations)
+        if self.shuffle and "choices" in q:
+            q["shuffle"] = True
 
     def current(self, what: str, line: int) -> dict[str, Any] | None:
         """The question a line belongs to, or None (and a problem) before any question."""
@@ -483,7 +537,7 @@ class _Parser:
     def quiz_title(self, text: str, line: int, marker: str) -> None:
         if self.title is not None:
             self.error(line, "a second 'Quiz title:'")
-        elif self.questions:
+        elif self.count:
             self.error(line, "'Quiz title:' must come before the first question")
         else:
             self.title, self.title_line = text.replace("\n", " "), line
@@ -491,7 +545,7 @@ class _Parser:
     def quiz_description(self, text: str, line: int, marker: str) -> None:
         if self.description is not None:
             self.error(line, "a second 'Quiz description:'")
-        elif self.questions:
+        elif self.count:
             self.error(line, "'Quiz description:' must come before the first question")
         else:
             self.description, self.description_line = text, line
@@ -515,7 +569,10 @@ class _Parser:
         if value not in ("true", "false"):
             self.error(line, f"{marker[:-1]!r} takes true or false, not {text!r}")
         elif marker.lower() == "shuffle answers:":
-            self.shuffle = value == "true"
+            if self.count:
+                self.error(line, "'Shuffle answers:' must come before the first question")
+            else:
+                self.shuffle = value == "true"
 
     def start_group(self, line: int) -> None:
         self.end_question()
@@ -566,30 +623,28 @@ class _Parser:
 
     # -- the result --------------------------------------------------------
 
-    def deck(self) -> dict[str, Any]:
-        """The raw deck of one card, with the card and deck parts located."""
+    def part(self) -> RawPart:
+        """The part read so far as a raw deck of one card, with its lines; the next part starts empty."""
         stem = Path(self.file).stem
         ident = identifier(stem)
         title = self.title or stem or ident
-        if self.shuffle:
-            for q in self.questions:
-                if "choices" in q:
-                    q["shuffle"] = True
         card: dict[str, Any] = {"id": ident, "title": title, "questions": self.questions}
         deck: dict[str, Any] = {"id": ident, "title": title, "cards": [card]}
+        locations = self.locations
         if self.body:
             card["body"] = "\n\n".join(self.body)
-            self.locations[("cards", 0, "body")] = self.body_line
+            locations[("cards", 0, "body")] = self.body_line
         if self.description is not None:
             deck["description"] = self.description
-            self.locations[("description",)] = self.description_line
+            locations[("description",)] = self.description_line
         if self.title_line is not None:
-            self.locations[("title",)] = self.locations[("cards", 0, "title")] = self.title_line
-        return deck
+            locations[("title",)] = locations[("cards", 0, "title")] = self.title_line
+        self.questions, self.locations, self.body, self.body_line = [], {}, [], None
+        return deck, locations
 
 
-def _continuation(lines: list[str], i: int, first: str, indent: int | None, paragraphs: bool) -> tuple[str, int]:
-    """The text of a chunk that starts with ``first`` and the index after it.
+def _continuation(lines: _Lines, first: str, indent: int | None, paragraphs: bool) -> str:
+    """The text of a chunk that starts with ``first``, taking its following lines.
 
     Following lines belong to it while indented by ``indent`` columns (tabs
     count to the next multiple of 4), or, with no ``indent``, by at least two
@@ -598,14 +653,12 @@ def _continuation(lines: list[str], i: int, first: str, indent: int | None, para
     """
     parts = [first]
     pad = None if indent is None else " " * indent
-    n = len(lines)
-    while i < n:
-        line = lines[i]
+    while (line := lines.peek()) is not None:
         if not line or line.isspace():
             if not paragraphs:
                 break
             parts.append("")
-            i += 1
+            lines.take()
             continue
         if "\t" in line:
             line = line.expandtabs(4)
@@ -618,10 +671,10 @@ def _continuation(lines: list[str], i: int, first: str, indent: int | None, para
             break
         # Trailing spaces go, as in text2qti, so that none becomes a hard line break.
         parts.append(line[len(pad) :].rstrip())
-        i += 1
+        lines.take()
     while len(parts) > 1 and not parts[-1]:
         parts.pop()
-    return "\n".join(parts), i
+    return "\n".join(parts)
 
 
 def _true_false(q: dict[str, Any], path: Path_, locations: dict[Path_, int]) -> None:

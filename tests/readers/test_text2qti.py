@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 import warnings
 from pathlib import Path
@@ -445,10 +446,13 @@ def test_large_quizzes_and_long_lines_read_in_linear_time():
         for n in range(1, questions + 1)
     )
     started = time.perf_counter()
-    raw, locations, _ = text2qti.parse(text, "big.txt")
+    parts = list(text2qti.parts(io.StringIO(text), "big.txt"))
     elapsed = time.perf_counter() - started
-    assert len(raw["cards"][0]["questions"]) == questions
-    assert locations[("cards", 0, "questions", questions - 1, "choices", 2)] == 7 * questions - 1
+    assert sum(len(raw["cards"][0]["questions"]) for raw, _ in parts) == questions
+    raw, locations = parts[-1]
+    last = len(raw["cards"][0]["questions"]) - 1
+    assert raw["cards"][0]["questions"][last]["id"] == f"q{questions}"
+    assert locations[("cards", 0, "questions", last, "choices", 2)] == 7 * questions - 1
     assert elapsed < 5, f"{questions} questions took {elapsed:.1f}s"
     # Lines that almost match a marker must not make the line patterns backtrack.
     started = time.perf_counter()
