@@ -57,6 +57,8 @@ def environment(
 
 def number(value: float | Decimal) -> str:
     """A number as XML decimals, SCORM and QTI want it: ``2``, ``0.75``, ``0.0000001``; never ``2.0`` or ``1e-07``."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))  # the usual case, a whole number of points, without Decimal
     text = format(value if isinstance(value, Decimal) else Decimal(repr(float(value))), "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")

@@ -71,9 +71,11 @@ def canvas_matches(item: qti.Item) -> Matches:
 
 @lru_cache(maxsize=4)
 def _environment(templates: Path | None) -> jinja2.Environment:
-    """One per template folder and process, so a worker compiles the templates once."""
+    """One per template folder, compiled here before any worker is forked, so none compiles it again."""
     env = qti.environment("qti12", templates)
     env.filters["canvas_matches"] = canvas_matches
+    with templating.template_errors("items.xml.j2"):
+        env.get_template("items.xml.j2")
     return env
 
 

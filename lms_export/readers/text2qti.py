@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from lms_export import render
-from lms_export.deckfile import Path_, build_deck, join_parts, markdown_fields
+from lms_export.deckfile import Path_, build_deck, join_parts
 from lms_export.errors import LmsExportError, Problem, warn
 from lms_export.model import Deck
 from lms_export.parts import RawPart, map_parts
@@ -73,6 +73,19 @@ _MULTI_LINE = {
     "title", "text_title", "quiz_title", "text", "quiz_description",
 }  # fmt: skip
 _TITLES = {"title", "text_title", "quiz_title"}
+#: Kinds whose text is Markdown in which a "[3]" would read as a citation. A quiz has
+#: no sources, so there it is the author's text, and is escaped to stay as written.
+_CITING = {
+    "question",
+    "choice",
+    "answer_choice",
+    "feedback",
+    "correct",
+    "incorrect",
+    "text_title",
+    "text",
+    "quiz_description",
+}
 _NO_CONTENT = {"essay", "upload"}
 #: Lines allowed between ``Title:``/``Points:`` and the question they belong to.
 _QUESTION_PREFIX = {"question", "title", "points"}
@@ -126,12 +139,7 @@ def parts(lines: Iterable[str], file: str, size: int = PART_SIZE) -> Iterator[Ra
     then as one :class:`LmsExportError`, so an author fixes them in one round.
     """
     parser = _Parser(file, size)
-    for raw, where in parser.run(_Lines(lines)):
-        # A quiz has no sources, so a "[3]" in it is the author's text, not a citation.
-        for _, container, key in markdown_fields(raw["cards"][0]):
-            if "[" in container[key]:
-                container[key] = render.escape_citations(container[key])[0]
-        yield raw, where
+    yield from parser.run(_Lines(lines))
     if parser.problems:
         parser.problems.sort(key=lambda p: p.line or 0)
         raise LmsExportError(parser.problems)
@@ -309,6 +317,8 @@ class _Parser:
                 content = _continuation(lines, content, indent, kind not in _TITLES)
             if self.pending and kind not in _QUESTION_PREFIX:
                 self.settle_pending()
+            if "[" in content and kind in _CITING:
+                content = render.escape_citations(content)[0]
             self.handlers[kind](content, lineno, marker)
         self.end_question()
         self.settle_pending()

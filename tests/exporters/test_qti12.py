@@ -661,3 +661,51 @@ def test_the_exporter_is_registered_for_the_cli():
     fmt = formats()["qti12"]
     assert fmt.suffix == ".zip" and fmt.options == {"one_quiz", "templates"}
     assert ROOT.joinpath("templates", "qti", "qti12", "items.xml.j2").is_file()
+
+
+# -- a long quiz, in parts ------------------------------------------------------------
+
+
+def _long_quiz(path, questions: int, broken: tuple[int, ...] = ()) -> None:
+    """A text2qti quiz long enough to be read in several parts; ``broken`` questions have two correct choices."""
+    with path.open("w", encoding="utf-8") as out:
+        out.write("Quiz title: Long quiz\nShuffle answers: true\n\n")
+        for n in range(1, questions + 1):
+            out.write(
+                f"{n}.  Question {n} with *emphasis* and [3]\n*a) Right {n}\n{'*' if n in broken else ''}b) Wrong\n"
+            )
+            out.write(f"... Feedback on question {n}\n\n" if n % 3 else "\n")
+
+
+def test_a_long_quiz_in_parts_on_every_core_is_the_same_package_as_read_whole(tmp_path):
+    source = tmp_path / "long.txt"
+    _long_quiz(source, 1200)
+    streamed = tmp_path / "streamed.zip"
+    result = CliRunner().invoke(main, ["convert", str(source), "--to", "qti12", "-o", str(streamed)])
+    assert result.exit_code == 0, result.output
+    whole = io.BytesIO()
+    qti12.write(readers.read(source), whole, progress=lambda n: None)
+    assert streamed.read_bytes() == whole.getvalue()
+    package = Package(streamed.read_bytes())
+    [assessment] = package.assessments
+    items = assessment.findall(".//q:item", NS)
+    assert len(items) == 1200
+    [meta_name] = [n for n in package.names if n.endswith("/assessment_meta.xml")]
+    meta = package.xml(meta_name)
+    assert float(meta.findtext("c:points_possible", namespaces=NS)) == 1200
+    assert meta.findtext("c:shuffle_answers", namespaces=NS) == "true"
+    assert sorted(package.zip.namelist()) == package.zip.namelist()
+    assert _answer(items[-1]) == ["Right 1200"]
+
+
+def test_bad_questions_in_several_parts_are_all_reported_and_nothing_is_written(tmp_path):
+    source = tmp_path / "long.txt"
+    _long_quiz(source, 1200, broken=(2, 1199))
+    out = tmp_path / "quiz.zip"
+    result = CliRunner().invoke(main, ["convert", str(source), "--to", "qti12", "-o", str(out)])
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 2
+    assert "question q2" in errors[0] and "question q1199" in errors[1]
+    assert f"{source}:" in errors[0]
+    assert not out.exists()

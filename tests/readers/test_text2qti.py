@@ -459,3 +459,46 @@ def test_large_quizzes_and_long_lines_read_in_linear_time():
     found = problems_in("1" * 200_000 + "\n" + "*" * 200_000 + "\n" + "=" * 200_000 + "\n")
     assert time.perf_counter() - started < 2
     assert {p.split(":")[1] for p in found} == {"1", "2", "3"}
+
+
+# -- parts -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["essay-upload.txt", "text-regions.txt", "multi-line.txt", "numerical.txt"])
+def test_a_quiz_read_in_small_parts_is_the_quiz_read_whole(name, recwarn):
+    from lms_export.deckfile import build_deck, deck_to_dict, join_parts
+
+    path = FIXTURES / name
+    whole = readers.read(path)
+    with path.open(encoding="utf-8", newline="") as lines:
+        parts = list(text2qti.parts(lines, str(path), size=1))
+    assert len(parts) > 1
+    built = [build_deck(raw, file=str(path), locations=where, base_dir=path.parent) for raw, where in parts]
+    assert deck_to_dict(join_parts(built)) == deck_to_dict(whole)
+
+
+def test_a_group_is_never_split_between_parts(recwarn):
+    text = (
+        "1.  Before\n*a) x\nb) y\n\nGROUP\npoints per question: 2\n"
+        + "".join(f"{n}.  In the group {n}\n*a) x\nb) y\n\n" for n in range(2, 7))
+        + "END_GROUP\n\n7.  After\n*a) x\nb) y\n"
+    )
+    parts = list(text2qti.parts(io.StringIO(text), "quiz.txt", size=2))
+    ids = [[q["id"] for q in raw["cards"][0]["questions"]] for raw, _ in parts]
+    # A part ends when the next question starts with the part full, but not inside the group.
+    assert ids == [["q1", "q2", "q3", "q4", "q5", "q6"], ["q7"]]
+    grouped = parts[0][0]["cards"][0]["questions"][1:]
+    assert [q["points"] for q in grouped] == [2] * 5
+
+
+def test_shuffle_answers_after_the_first_question_is_an_error():
+    found = problems_in("1.  A question\n*a) x\nb) y\n\nShuffle answers: true\n")
+    assert any(":5" in p and "'Shuffle answers:' must come before the first question" in p for p in found)
+
+
+def test_problems_in_every_part_are_reported_with_their_lines():
+    text = "".join(f"{n}.  Question {n}\n*a) x\n*b) y\n\n" for n in range(1, 601))
+    with pytest.raises(LmsExportError) as raised:
+        text2qti.read(text, file="quiz.txt")
+    lines = [p.line for p in raised.value.problems]
+    assert len(lines) == 600 and lines[0] == 1 and lines[-1] == 4 * 599 + 1
