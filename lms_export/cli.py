@@ -16,7 +16,7 @@ from lms_export.atomic import atomic_output
 from lms_export.console import progress_bar, progress_count, reporting
 from lms_export.deckfile import json_schema, merge_decks
 from lms_export.errors import LmsExportError
-from lms_export.exporters import formats
+from lms_export.exporters import formats, get_format
 from lms_export.lti.commands import lti, serve
 from lms_export.model import Deck
 from lms_export.parts import convert as convert_parts
@@ -103,14 +103,13 @@ def convert(
 
     Several FILES make one deck: the first names it, the cards follow in order.
     """
-    available = formats()
-    if output_format not in available:
-        raise click.BadParameter(f"{output_format!r} is not one of: {', '.join(available)}", param_hint="--to")
-    fmt = available[output_format]
+    fmt = get_format(output_format)
+    if fmt is None:
+        raise click.BadParameter(f"{output_format!r} is not one of: {', '.join(formats())}", param_hint="--to")
     given = {name: value for name, value in options.items() if value is not None}
     for name in given.keys() - fmt.options:
         flag = "--" + name.replace("_", "-")
-        users = ", ".join(f.name for f in available.values() if name in f.options)
+        users = ", ".join(f.name for f in formats().values() if name in f.options)
         raise click.UsageError(f"{flag} does not apply to {fmt.name} (it applies to: {users})")
     with reporting(obj.quiet):
         # A format that writes parts takes a long quiz as a stream, on every core.

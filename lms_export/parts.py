@@ -15,6 +15,7 @@ readers do. Warnings raised in a worker are raised again here, in order.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import warnings
@@ -75,6 +76,7 @@ def map_parts(
         outcomes: Iterator[Outcome] = (_run(function, part) for part in chain(head, parts))
         yield from _settle(outcomes, problems)
     else:
+        gc.freeze()  # what exists now is shared with the workers: no collection need copy or walk it
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             yield from _settle(_in_pool(pool, function, chain(head, parts), ahead=2 * workers), problems)
     if problems:

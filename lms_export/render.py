@@ -141,8 +141,8 @@ def to_html(
     if not text:
         return ""
     if not _MARKDOWN_SYNTAX.search(text):
-        escaped = html.escape(text, quote=False)
-        return escaped if inline else f"<p>{escaped}</p>"
+        # Plain words: no markup, and none of & < > (they count as syntax), so nothing to escape.
+        return text if inline else f"<p>{text}</p>"
     sources_key = tuple(sources)
     return _render(text, sources_key, media_url, inline)
 

@@ -23,16 +23,19 @@ from lms_export.model import Deck
 Progress = Callable[[int], None]
 Writer = Callable[..., None]
 
-#: Modules whose import registers the built-in formats, in listing order.
-BUILTIN = (
-    "lms_export.exporters.deck",
-    "lms_export.exporters.qti12",
-    "lms_export.exporters.qti21",
-    "lms_export.exporters.qti30",
-    "lms_export.exporters.moodlexml",
-    "lms_export.exporters.scorm",
-    "lms_export.exporters.cc",
-)
+#: The module whose import registers each built-in format, in listing order.
+BUILTIN = {
+    "json": "lms_export.exporters.deck",
+    "yaml": "lms_export.exporters.deck",
+    "qti12": "lms_export.exporters.qti12",
+    "qti21": "lms_export.exporters.qti21",
+    "qti30": "lms_export.exporters.qti30",
+    "moodlexml": "lms_export.exporters.moodlexml",
+    "scorm12": "lms_export.exporters.scorm",
+    "scorm2004": "lms_export.exporters.scorm",
+    "cc11": "lms_export.exporters.cc",
+    "cc13": "lms_export.exporters.cc",
+}
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,13 @@ def register(
 
 def formats() -> dict[str, Format]:
     """Every registered format by name."""
-    for module in BUILTIN:
+    for module in dict.fromkeys(BUILTIN.values()):
         importlib.import_module(module)
     return dict(_FORMATS)
+
+
+def get_format(name: str) -> Format | None:
+    """One format, importing only its own module (a conversion need not load every exporter)."""
+    if name in BUILTIN:
+        importlib.import_module(BUILTIN[name])
+    return _FORMATS.get(name)

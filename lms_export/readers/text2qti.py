@@ -661,6 +661,9 @@ def _continuation(lines: _Lines, first: str, indent: int | None, paragraphs: boo
     and as far as the first of them; that indentation is removed. Blank lines
     end a title but not other text, whose trailing blank lines are dropped.
     """
+    following = lines.peek()
+    if following and following[0] not in " \t":
+        return first  # the usual case: the next line starts something else
     parts = [first]
     pad = None if indent is None else " " * indent
     while (line := lines.peek()) is not None:
