@@ -582,7 +582,7 @@ class _Invalid(ValueError):
 
 
 #: Characters no XML 1.0 document can carry (C0 controls but tab and newlines, lone surrogates, U+FFFE/F).
-_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def text(value: Any) -> str:

@@ -22,7 +22,7 @@ import jinja2
 from lms_export.errors import LmsExportError, Problem
 
 #: Characters XML 1.0 cannot carry at all, not even as character references.
-_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def builtin_folder(kind: str) -> Path:
