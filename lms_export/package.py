@@ -5,17 +5,13 @@ are written here: sorted by name, with a fixed timestamp and permissions, so
 converting the same deck twice gives the same bytes and a diff of two
 packages shows only real changes. Entries are streamed: a producer yields
 text or bytes in pieces, so a 100,000-question assessment never sits in
-memory whole. An entry that others are computed from (a quiz whose settings
-file holds its total points) can be produced ahead of its turn into a
-temporary file, with :meth:`Package.add_now`.
+memory whole.
 """
 
 from __future__ import annotations
 
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
-from contextlib import ExitStack
 from pathlib import Path
 from typing import BinaryIO
 
@@ -30,19 +26,12 @@ class Package:
 
     def __init__(self) -> None:
         self._entries: dict[str, Callable[[], Chunks]] = {}
-        self._spools = ExitStack()
 
     def add(self, name: str, content: str | bytes | Callable[[], Chunks]) -> None:
         """An entry: fixed content, or a producer called when the zip is written."""
         if name in self._entries:
             raise ValueError(f"two package entries named {name}")
         self._entries[name] = content if callable(content) else (lambda: (content,))
-
-    def add_now(self, name: str, producer: Callable[[], Chunks]) -> None:
-        """An entry produced at once, into a temporary file, and copied into the zip in its turn."""
-        spool = self._spools.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 (closed by write)
-        _stream(producer(), spool)
-        self.add(name, lambda: _blocks(spool))
 
     def add_file(self, name: str, path: Path) -> None:
         self.add(name, lambda: (path.read_bytes(),))
@@ -55,23 +44,14 @@ class Package:
         return sorted(self._entries)
 
     def write(self, out: BinaryIO, on_entry: Callable[[str], None] = lambda name: None) -> None:
-        try:
-            with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=3) as archive:
-                for name in self.names:
-                    info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
-                    info.compress_type = zipfile.ZIP_DEFLATED
-                    info.external_attr = 0o644 << 16
-                    with archive.open(info, "w") as entry:
-                        _stream(self._entries[name](), entry)
-                    on_entry(name)
-        finally:
-            self._spools.close()
-
-
-def _blocks(spool: BinaryIO) -> Chunks:
-    spool.seek(0)
-    while block := spool.read(_FLUSH_AT * 16):
-        yield block
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=3) as archive:
+            for name in self.names:
+                info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                with archive.open(info, "w") as entry:
+                    _stream(self._entries[name](), entry)
+                on_entry(name)
 
 
 def _stream(chunks: Chunks, entry: BinaryIO) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import tempfile
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -131,5 +132,8 @@ def convert(parts: ReadParts, fmt: Format, out: BinaryIO, *, progress: Callable[
             progress(sum(len(card.get("questions") or ()) for card in raw_part[0].get("cards") or ()))
             yield raw_part
 
-    render = partial(_check_and_render, fmt.render_part, parts.file, parts.base_dir, options)
-    fmt.write_parts(map_parts(render, counted(parts.raw)), out, **options)
+    with tempfile.TemporaryDirectory(prefix="lms-export-") as scratch:
+        render = partial(
+            _check_and_render, fmt.render_part, parts.file, parts.base_dir, {**options, "scratch": Path(scratch)}
+        )
+        fmt.write_parts(map_parts(render, counted(parts.raw)), out, **options)

@@ -15,7 +15,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import BinaryIO
 
@@ -56,8 +56,12 @@ def identifier(kind: str, *ids: str) -> str:
     return f"{kind}_{_UNSAFE.sub('_', '_'.join(ids))[:48]}_{digest}"
 
 
+@lru_cache(maxsize=4096)
 def local_identifier(kind: str, key: str) -> str:
-    """An identifier unique within one item (a choice, a matching side), as short as it can be."""
+    """An identifier unique within one item (a choice, a matching side), as short as it can be.
+
+    The same few keys (choice letters, positions) recur in every item, hence the cache.
+    """
     return f"{kind}_{key}" if _UNSAFE.search(key) is None else identifier(kind, key)
 
 

@@ -6,9 +6,10 @@ as it finishes cards. :func:`register` records it with the options it takes,
 so ``lms-export convert`` can refuse an option that does not apply.
 
 A format may also write a deck that arrives in parts (a long quiz read as a
-stream, see :mod:`lms_export.parts`): ``render_part(deck_part, **options)``
-turns one part into something that pickles, in whatever process checked it,
-and ``write_parts(rendered_parts, out, **options)`` assembles those in order.
+stream, see :mod:`lms_export.parts`): ``render_part(deck_part, scratch=DIR,
+**options)`` turns one part into something small that pickles, in whatever
+process checked it, leaving its bulk in files in the folder ``scratch``; and
+``write_parts(rendered_parts, out, **options)`` assembles those in order.
 """
 
 from __future__ import annotations

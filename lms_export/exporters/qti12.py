@@ -20,10 +20,11 @@ total points, follows it.
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import chain, groupby
+from itertools import chain
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
@@ -83,10 +84,10 @@ def _environment(templates: Path | None) -> jinja2.Environment:
 
 
 class RenderedCard(NamedTuple):
-    """A run of one card's questions written as items; ``card`` comes without its questions."""
+    """A run of one card's questions written as items into ``items``; ``card`` comes without its questions."""
 
     card: Card
-    items: Markup
+    items: Path
     questions: int
     points: float
     shuffle: bool
@@ -99,18 +100,27 @@ class RenderedPart(NamedTuple):
     cards: tuple[RenderedCard, ...]
 
 
-def render_part(deck: Deck, *, templates: Path | None = None, one_quiz: bool = False) -> RenderedPart:
-    """Every card's questions in a part of the deck as QTI 1.2 items (``one_quiz`` does not change them)."""
+def render_part(deck: Deck, *, scratch: Path, templates: Path | None = None, one_quiz: bool = False) -> RenderedPart:
+    """Every card's questions in a part of the deck as QTI 1.2 items, each run in a file in ``scratch``.
+
+    The items go to a file rather than back through a pipe from a worker: a
+    pipe costs the receiving process more than the file does, and the file
+    is read once, when the package is written. ``one_quiz`` does not change
+    the items.
+    """
     env = _environment(templates)
     media_url = lambda path: MEDIA_PREFIX + qti.media_name(path)  # noqa: E731
     cards = []
     for card in deck.cards:
         items = [qti.make_item(deck, card, question, media_url) for question in card.questions]
         _warn_losses(card, items)
+        descriptor, name = tempfile.mkstemp(suffix=".xml", dir=scratch)
+        with open(descriptor, "w", encoding="utf-8") as run:
+            run.write(templating.render(env, "items.xml.j2", items=items))
         cards.append(
             RenderedCard(
                 dataclasses.replace(card, questions=()),
-                Markup(templating.render(env, "items.xml.j2", items=items)),
+                Path(name),
                 len(items),
                 sum(item.points for item in items),
                 any(item.question.shuffle for item in items),
@@ -140,17 +150,25 @@ class Section:
     ident: str
     #: Shown with --one-quiz, where a section is a card; None in a card's own quiz.
     title: str | None
-    item_runs: Iterator[Markup]
+    runs: list[Path]
+
+    @property
+    def item_runs(self) -> Iterator[Markup]:
+        """The items, read from their files in blocks as the assessment is written."""
+        for path in self.runs:
+            with path.open(encoding="utf-8") as run:
+                while block := run.read(1 << 20):
+                    yield Markup(block)
 
 
 @dataclass
 class Quiz:
-    """One Canvas quiz as it is written: its totals grow as its item runs go by."""
+    """One Canvas quiz: a card's questions, or with --one-quiz the deck's."""
 
     ident: str
     title: str
     description: qti.Text | None
-    sections: Iterator[Section]
+    sections: list[Section] = field(default_factory=list)
     points: float = 0
     shuffle: bool = False
 
@@ -166,12 +184,10 @@ class Quiz:
     def meta_ident(self) -> str:
         return f"{self.ident}_meta"
 
-    def runs(self, rendered: Iterable[RenderedCard]) -> Iterator[Markup]:
-        """The item runs of a section, adding each to the quiz's totals."""
-        for run in rendered:
-            self.points += run.points
-            self.shuffle = self.shuffle or run.shuffle
-            yield run.items
+    def add(self, section: Section, run: RenderedCard) -> None:
+        section.runs.append(run.items)
+        self.points += run.points
+        self.shuffle = self.shuffle or run.shuffle
 
 
 def write_parts(
@@ -184,65 +200,52 @@ def write_parts(
 ) -> None:
     """A Canvas QTI zip from a deck's parts, in order: one quiz per card, or with ``one_quiz`` one in all.
 
-    ``progress`` is told of each card as its quiz is written.
+    Every part is taken before anything is written, as Canvas's settings file
+    holds the quiz's total points and comes first in the zip; the items stay
+    in their files until their assessment is written. ``progress`` is told of
+    each card as its items arrive.
     """
     env = _environment(templates)
     parts = iter(parts)
     first = next(parts)
     deck = first.deck
     media: dict[tuple[str, MediaRef], None] = {}  # (card id, image), in order of appearance
-
-    def rendered_cards() -> Iterator[RenderedCard]:
-        for run in (run for part in chain([first], parts) for run in part.cards):
-            media.update(dict.fromkeys((run.card.id, ref) for ref in run.card.media))
-            yield run
-
-    def cards_with_questions() -> Iterator[tuple[Card, Iterator[RenderedCard]]]:
-        for _, runs in groupby(rendered_cards(), key=lambda run: run.card.id):
-            head = next(runs)
-            if head.questions:
-                yield head.card, chain([head], runs)  # noqa: B031 (each card's runs are taken before the next card's)
-                quizzed.append(head.card.id)
-                progress(1)
-            else:
-                warn(f"card {head.card.id} has no questions; it is left out of the quizzes")
-                for _ in runs:
-                    pass
+    whole = Quiz(
+        qti.identifier("assessment", deck.id),
+        deck.title,
+        qti.Text(deck.description, media_url=lambda path: MEDIA_PREFIX + qti.media_name(path))
+        if deck.description
+        else None,
+    )
+    quizzes: list[Quiz] = [whole] if one_quiz else []
+    card_id, quiz, section = None, whole, None
+    for run in (run for part in chain([first], parts) for run in part.cards):
+        media.update(dict.fromkeys((run.card.id, ref) for ref in run.card.media))
+        card = run.card
+        if card.id != card_id:
+            card_id, section = card.id, None
+            if not run.questions:  # a card's first run has its first questions, if it has any
+                warn(f"card {card.id} has no questions; it is left out of the quizzes")
+                continue
+            progress(1)
+            if not one_quiz:
+                quiz = Quiz(
+                    qti.identifier("assessment", deck.id, card.id),
+                    card.title,
+                    qti.Text(card.subtitle) if card.subtitle else None,
+                )
+                quizzes.append(quiz)
+            section = Section(qti.identifier("section", deck.id, card.id), card.title if one_quiz else None, [])
+            quiz.sections.append(section)
+        if section is not None:
+            quiz.add(section, run)
+    if not any(quiz.sections for quiz in quizzes):
+        raise LmsExportError(Problem("the deck has no questions, so there is no quiz to export", file=deck.id))
 
     package = Package()
-    quizzes: list[Quiz] = []
-    quizzed: list[str] = []  # ids of the cards with questions
-
-    def add(quiz: Quiz) -> None:
-        package.add_now(quiz.path, templating.render_stream(env, "assessment.xml.j2", assessment=quiz))
+    for quiz in quizzes:
+        package.add(quiz.path, templating.render_stream(env, "assessment.xml.j2", assessment=quiz))
         package.add(quiz.meta_path, templating.render_stream(env, "assessment_meta.xml.j2", assessment=quiz))
-        quizzes.append(quiz)
-
-    media_url = lambda path: MEDIA_PREFIX + qti.media_name(path)  # noqa: E731
-    if one_quiz:
-        quiz = Quiz(
-            qti.identifier("assessment", deck.id),
-            deck.title,
-            qti.Text(deck.description, media_url=media_url) if deck.description else None,
-            iter(()),
-        )
-        quiz.sections = (
-            Section(qti.identifier("section", deck.id, card.id), card.title, quiz.runs(runs))
-            for card, runs in cards_with_questions()
-        )
-        add(quiz)
-    else:
-        for card, runs in cards_with_questions():
-            quiz = Quiz(
-                qti.identifier("assessment", deck.id, card.id),
-                card.title,
-                qti.Text(card.subtitle) if card.subtitle else None,
-                iter(()),
-            )
-            quiz.sections = iter([Section(qti.identifier("section", deck.id, card.id), None, quiz.runs(runs))])
-            add(quiz)
-    if not quizzed:
-        raise LmsExportError(Problem("the deck has no questions, so there is no quiz to export", file=deck.id))
     for name, path in qti.media_files(deck, media).items():
         package.add_file(name, path)
     manifest = templating.render_stream(
@@ -268,5 +271,9 @@ def write(
     deck: Deck, out: BinaryIO, *, progress: Progress, one_quiz: bool = False, templates: Path | None = None
 ) -> None:
     """A Canvas QTI zip: one quiz per card, or with ``one_quiz`` the deck as one quiz."""
-    parts = (render_part(dataclasses.replace(deck, cards=(card,)), templates=templates) for card in deck.cards)
-    write_parts(parts, out, progress=progress, one_quiz=one_quiz, templates=templates)
+    with tempfile.TemporaryDirectory(prefix="lms-export-") as scratch:
+        parts = (
+            render_part(dataclasses.replace(deck, cards=(card,)), scratch=Path(scratch), templates=templates)
+            for card in deck.cards
+        )
+        write_parts(parts, out, progress=progress, one_quiz=one_quiz, templates=templates)
