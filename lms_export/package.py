@@ -19,6 +19,8 @@ Chunks = Iterable[str | bytes]
 #: 1980-01-01, the earliest time a zip entry can carry.
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 _FLUSH_AT = 1 << 16
+#: zlib's level 3: as fast as level 1 on XML, twice as fast as the default 6, and a few percent larger.
+COMPRESS_LEVEL = 3
 
 
 class Package:
@@ -44,10 +46,11 @@ class Package:
         return sorted(self._entries)
 
     def write(self, out: BinaryIO, on_entry: Callable[[str], None] = lambda name: None) -> None:
-        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=3) as archive:
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for name in self.names:
                 info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
                 info.compress_type = zipfile.ZIP_DEFLATED
+                _set_level(info, COMPRESS_LEVEL)
                 info.external_attr = 0o644 << 16
                 with archive.open(info, "w") as entry:
                     _stream(self._entries[name](), entry)
@@ -67,3 +70,14 @@ def _stream(chunks: Chunks, entry: BinaryIO) -> None:
             pending, size = [], 0
     if pending:
         entry.write(b"".join(pending))
+
+
+def _set_level(info: zipfile.ZipInfo, level: int) -> None:
+    """An entry's deflate level: an archive's own level reaches only entries it makes itself, not ours.
+
+    The attribute is public from Python 3.13 (``compress_level``) and private before.
+    """
+    if hasattr(info, "compress_level"):
+        info.compress_level = level
+    else:
+        info._compresslevel = level

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 
 import pytest
 
-from lms_export.package import FIXED_TIME, Package
+from lms_export.package import COMPRESS_LEVEL, FIXED_TIME, Package
 
 
 def build() -> bytes:
@@ -34,3 +35,14 @@ def test_an_entry_name_is_used_once():
     package.add("x", "1")
     with pytest.raises(ValueError):
         package.add("x", "2")
+
+
+def test_entries_are_deflated_at_the_packages_level():
+    text = "".join(f"<item ident='q{n}'><p>Question {n} of many</p></item>\n" for n in range(5000)).encode()
+    package = Package()
+    package.add("items.xml", text)
+    out = io.BytesIO()
+    package.write(out)
+    [info] = zipfile.ZipFile(out).infolist()
+    deflate = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
+    assert info.compress_size == len(deflate.compress(text) + deflate.flush())
