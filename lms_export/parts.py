@@ -22,6 +22,8 @@ import tempfile
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from itertools import chain, islice
 from pathlib import Path
@@ -78,21 +80,29 @@ def map_parts(
         yield from _settle(outcomes, problems)
     else:
         gc.freeze()  # what exists now is shared with the workers: no collection need copy or walk it
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            yield from _settle(_in_pool(pool, function, chain(head, parts), ahead=2 * workers), problems)
+        # An executor, not a Pool: if a worker dies (out of memory, killed), the
+        # conversion fails at once with BrokenProcessPool instead of waiting forever.
+        context = multiprocessing.get_context("fork")
+        try:
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                yield from _settle(_in_pool(pool, function, chain(head, parts), ahead=2 * workers), problems)
+        except BrokenProcessPool:
+            raise LmsExportError(
+                "a worker process ended abruptly (out of memory, or killed); nothing was written"
+            ) from None
     if problems:
         raise LmsExportError(problems)
 
 
-def _in_pool(pool, function: Callable, parts: Iterator, ahead: int) -> Iterator[Outcome]:
+def _in_pool(pool: ProcessPoolExecutor, function: Callable, parts: Iterator, ahead: int) -> Iterator[Outcome]:
     """Outcomes in order, with at most ``ahead`` parts in flight, so memory stays flat."""
     pending: deque = deque()
     for part in parts:
-        pending.append(pool.apply_async(_run, (function, part)))
+        pending.append(pool.submit(_run, function, part))
         if len(pending) > ahead:
-            yield pending.popleft().get()
+            yield pending.popleft().result()
     while pending:
-        yield pending.popleft().get()
+        yield pending.popleft().result()
 
 
 def _settle(outcomes: Iterable[Outcome], problems: list[Problem]) -> Iterator[Any]:

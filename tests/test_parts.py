@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import pytest
@@ -51,3 +52,14 @@ def test_an_error_in_the_input_stops_at_once():
 
     with pytest.raises(LmsExportError, match="the file is broken"):
         list(map_parts(abs, parts(), workers=2))
+
+
+def die_on_three(n: int) -> int:
+    if n == 3:
+        os._exit(1)  # as the kernel's out-of-memory killer would end it
+    return n
+
+
+def test_a_worker_that_dies_is_an_error_not_a_hang():
+    with pytest.raises(LmsExportError, match="worker process ended abruptly"):
+        list(map_parts(die_on_three, range(10), workers=2))
