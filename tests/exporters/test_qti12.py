@@ -709,3 +709,22 @@ def test_bad_questions_in_several_parts_are_all_reported_and_nothing_is_written(
     assert "question q2" in errors[0] and "question q1199" in errors[1]
     assert f"{source}:" in errors[0]
     assert not out.exists()
+
+
+def test_a_long_quiz_in_parts_is_written_with_the_override_items_template(tmp_path):
+    source = tmp_path / "long.txt"
+    _long_quiz(source, 600)
+    override = tmp_path / "templates" / "qti" / "qti12"
+    override.mkdir(parents=True)
+    builtin = (templating.builtin_folder("qti/qti12") / "items.xml.j2").read_text("utf-8")
+    assert "<fieldlabel>points_possible</fieldlabel>" in builtin
+    (override / "items.xml.j2").write_text(builtin.replace("points_possible", "points_possible_x"), "utf-8")
+    out = tmp_path / "quiz.zip"
+    result = CliRunner().invoke(
+        main, ["convert", str(source), "--to", "qti12", "-o", str(out), "--templates", str(tmp_path / "templates")]
+    )
+    assert result.exit_code == 0, result.output
+    [assessment] = Package(out.read_bytes()).assessments
+    items = assessment.findall(".//q:item", NS)
+    assert len(items) == 600
+    assert all("points_possible_x" in metadata(item) and "points_possible" not in metadata(item) for item in items)
