@@ -34,7 +34,7 @@ from markupsafe import Markup
 from lms_export import qti, templating
 from lms_export.errors import LmsExportError, Problem, warn
 from lms_export.exporters import Progress, register
-from lms_export.model import Card, Deck, MediaRef
+from lms_export.model import Card, Deck
 from lms_export.package import Package
 
 #: Canvas looks for a quiz's settings under this name in the quiz's folder.
@@ -68,6 +68,11 @@ def canvas_matches(item: qti.Item) -> Matches:
     number = {o.ident: n for n, o in enumerate(targets, 1)}
     labels = tuple(o.text.plain for o in targets)
     return Matches(item.sources, labels, tuple((source, number[target]) for source, target in item.correct_pairs))
+
+
+def _media_url(path: str) -> str:
+    """Where an image a card shows is, for Canvas's importer."""
+    return MEDIA_PREFIX + qti.media_name(path)
 
 
 @lru_cache(maxsize=4)
@@ -109,10 +114,9 @@ def render_part(deck: Deck, *, scratch: Path, templates: Path | None = None, one
     the items.
     """
     env = _environment(templates)
-    media_url = lambda path: MEDIA_PREFIX + qti.media_name(path)  # noqa: E731
     cards = []
     for card in deck.cards:
-        items = [qti.make_item(deck, card, question, media_url) for question in card.questions]
+        items = [qti.make_item(deck, card, question, _media_url) for question in card.questions]
         _warn_losses(card, items)
         descriptor, name = tempfile.mkstemp(suffix=".xml", dir=scratch)
         with open(descriptor, "w", encoding="utf-8") as run:
@@ -147,6 +151,9 @@ def _warn_losses(card: Card, items: list[qti.Item]) -> None:
 
 @dataclass
 class Section:
+    """A card's items in a quiz."""
+
+    card_id: str
     ident: str
     #: Shown with --one-quiz, where a section is a card; None in a card's own quiz.
     title: str | None
@@ -209,44 +216,14 @@ def write_parts(
     parts = iter(parts)
     first = next(parts)
     deck = first.deck
-    media: dict[tuple[str, MediaRef], None] = {}  # (card id, image), in order of appearance
-    whole = Quiz(
-        qti.identifier("assessment", deck.id),
-        deck.title,
-        qti.Text(deck.description, media_url=lambda path: MEDIA_PREFIX + qti.media_name(path))
-        if deck.description
-        else None,
-    )
-    quizzes: list[Quiz] = [whole] if one_quiz else []
-    card_id, quiz, section = None, whole, None
-    for run in (run for part in chain([first], parts) for run in part.cards):
-        media.update(dict.fromkeys((run.card.id, ref) for ref in run.card.media))
-        card = run.card
-        if card.id != card_id:
-            card_id, section = card.id, None
-            if not run.questions:  # a card's first run has its first questions, if it has any
-                warn(f"card {card.id} has no questions; it is left out of the quizzes")
-                continue
-            progress(1)
-            if not one_quiz:
-                quiz = Quiz(
-                    qti.identifier("assessment", deck.id, card.id),
-                    card.title,
-                    qti.Text(card.subtitle) if card.subtitle else None,
-                )
-                quizzes.append(quiz)
-            section = Section(qti.identifier("section", deck.id, card.id), card.title if one_quiz else None, [])
-            quiz.sections.append(section)
-        if section is not None:
-            quiz.add(section, run)
-    if not any(quiz.sections for quiz in quizzes):
-        raise LmsExportError(Problem("the deck has no questions, so there is no quiz to export", file=deck.id))
-
+    runs = [run for part in chain([first], parts) for run in part.cards]
+    quizzes = _quizzes(deck, runs, one_quiz, progress)
     package = Package()
     for quiz in quizzes:
         package.add(quiz.path, templating.render_stream(env, "assessment.xml.j2", assessment=quiz))
         package.add(quiz.meta_path, templating.render_stream(env, "assessment_meta.xml.j2", assessment=quiz))
-    for name, path in qti.media_files(deck, media).items():
+    shown = dict.fromkeys((run.card.id, ref) for run in runs for ref in run.card.media)
+    for name, path in qti.media_files(deck, shown).items():
         package.add_file(name, path)
     manifest = templating.render_stream(
         env,
@@ -257,6 +234,34 @@ def write_parts(
     )
     package.add("imsmanifest.xml", manifest)
     package.write(out)
+
+
+def _quizzes(deck: Deck, runs: list[RenderedCard], one_quiz: bool, progress: Progress) -> list[Quiz]:
+    """The quizzes the runs make; a card's runs follow one another, the first with its first questions."""
+    if one_quiz:
+        description = qti.Text(deck.description, media_url=_media_url) if deck.description else None
+        quizzes = [Quiz(qti.identifier("assessment", deck.id), deck.title, description)]
+    else:
+        quizzes = []
+    section: Section | None = None
+    for run in runs:
+        card = run.card
+        if section is None or section.card_id != card.id:
+            if not run.questions:  # a card's first run holds its first questions, if it has any
+                warn(f"card {card.id} has no questions; it is left out of the quizzes")
+                section = None
+                continue
+            progress(1)
+            if not one_quiz:
+                subtitle = qti.Text(card.subtitle) if card.subtitle else None
+                quizzes.append(Quiz(qti.identifier("assessment", deck.id, card.id), card.title, subtitle))
+            title = card.title if one_quiz else None
+            section = Section(card.id, qti.identifier("section", deck.id, card.id), title, [])
+            quizzes[-1].sections.append(section)
+        quizzes[-1].add(section, run)
+    if not any(quiz.sections for quiz in quizzes):
+        raise LmsExportError(Problem("the deck has no questions, so there is no quiz to export", file=deck.id))
+    return quizzes
 
 
 @register(

@@ -728,3 +728,19 @@ def test_a_long_quiz_in_parts_is_written_with_the_override_items_template(tmp_pa
     items = assessment.findall(".//q:item", NS)
     assert len(items) == 600
     assert all("points_possible_x" in metadata(item) and "points_possible" not in metadata(item) for item in items)
+
+
+@pytest.mark.parametrize("one_quiz", [False, True])
+def test_cards_without_questions_are_left_out_with_a_warning(one_quiz):
+    deck = make_deck(
+        raw_card("first", [raw_question()]),
+        raw_card("empty"),
+        raw_card("last", [raw_question(), raw_question(id="q2")]),
+    )
+    with pytest.warns(ExportWarning, match="card empty has no questions"):
+        package = Package(convert(deck, one_quiz=one_quiz))
+    sections = [s for a in package.assessments for s in a.iterfind("q:section", NS)]
+    assert len(package.assessments) == (1 if one_quiz else 2)
+    assert [len(s.findall("q:item", NS)) for s in sections] == [1, 2]
+    with pytest.raises(LmsExportError, match="no questions"), pytest.warns(ExportWarning):
+        convert(make_deck(raw_card("empty")), one_quiz=one_quiz)
