@@ -13,11 +13,11 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 import jinja2
 from markupsafe import Markup, escape
@@ -225,34 +225,66 @@ class Item:
         return self.question.bounds
 
 
-@dataclass(frozen=True)
+class Run(NamedTuple):
+    """A run of one card's questions as a QTI version writes them, made in whichever process checked them.
+
+    ``items`` is what the version needs to write them: the items themselves,
+    or the file they were already written to. ``card`` may come without its
+    questions, which the items stand for.
+    """
+
+    card: Card
+    items: Any
+    questions: int
+    points: float
+    shuffle: bool
+
+
+def run_of(card: Card, items: Sequence[Item], written: Any = None) -> Run:
+    """The run of ``items``, carrying them or, when given, what they were ``written`` to."""
+    return Run(
+        card,
+        tuple(items) if written is None else written,
+        len(items),
+        sum(item.points for item in items),
+        any(item.question.shuffle for item in items),
+    )
+
+
+@dataclass
 class Section:
+    """A card's questions in a quiz."""
+
     ident: str
     title: str
     card: Card
-    items: tuple[Item, ...]
+    runs: list[Run] = field(default_factory=list)
+
+    @property
+    def items(self) -> list[Item]:
+        """The items, where the runs carry them."""
+        return [item for run in self.runs for item in run.items]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Assessment:
     """One quiz: a card's questions, or (with ``--one-quiz``) the whole deck's."""
 
     ident: str
     title: str
     description: Text | None
-    sections: tuple[Section, ...]
+    sections: list[Section] = field(default_factory=list)
+    points: float = 0
+    shuffle: bool = False
 
     @property
     def items(self) -> list[Item]:
         return [item for section in self.sections for item in section.items]
 
-    @property
-    def points(self) -> float:
-        return sum(item.points for item in self.items)
-
-    @cached_property
-    def shuffle(self) -> bool:
-        return any(item.question.shuffle for item in self.items)
+    def add(self, section: Section, run: Run) -> None:
+        section.runs.append(run)
+        self.points += run.points
+        self.shuffle = self.shuffle or run.shuffle
 
 
 def make_item(deck: Deck, card: Card, question: Question, media_url: render.MediaUrl | None) -> Item:
@@ -301,30 +333,46 @@ def make_item(deck: Deck, card: Card, question: Question, media_url: render.Medi
 
 
 def assessments(deck: Deck, media_url: render.MediaUrl | None = None, one_quiz: bool = False) -> list[Assessment]:
-    """The quizzes a deck makes: one per card with questions, or one for the whole deck."""
+    """The quizzes a deck in memory makes, their runs carrying the items."""
+    runs = (run_of(card, [make_item(deck, card, q, media_url) for q in card.questions]) for card in deck.cards)
+    return gather(deck, runs, media_url, one_quiz)
 
-    def section(card: Card) -> Section:
-        items = tuple(make_item(deck, card, q, media_url) for q in card.questions)
-        return Section(identifier("section", deck.id, card.id), card.title, card, items)
 
-    cards = [c for c in deck.cards if c.questions]
-    if not cards:
-        raise LmsExportError(Problem("the deck has no questions, so there is no quiz to export", file=deck.id))
-    for card in deck.cards:
-        if not card.questions:
-            warn(f"card {card.id} has no questions; it is left out of the quizzes")
+def gather(
+    deck: Deck,
+    runs: Iterable[Run],
+    media_url: render.MediaUrl | None = None,
+    one_quiz: bool = False,
+    progress: Callable[[int], None] = lambda n: None,
+) -> list[Assessment]:
+    """The quizzes a deck's runs make: one per card with questions, or one for the whole deck.
+
+    A card's runs follow one another, the first with the card's first
+    questions if it has any. ``progress`` is told of each card as it is taken.
+    """
     if one_quiz:
         description = Text(deck.description, media_url=media_url) if deck.description else None
-        return [Assessment(identifier("assessment", deck.id), deck.title, description, tuple(map(section, cards)))]
-    return [
-        Assessment(
-            identifier("assessment", deck.id, card.id),
-            card.title,
-            Text(card.subtitle) if card.subtitle else None,
-            (section(card),),
-        )
-        for card in cards
-    ]
+        quizzes = [Assessment(identifier("assessment", deck.id), deck.title, description)]
+    else:
+        quizzes = []
+    section: Section | None = None
+    for run in runs:
+        card = run.card
+        if section is None or section.card.id != card.id:
+            if not run.questions:
+                warn(f"card {card.id} has no questions; it is left out of the quizzes")
+                section = None
+                continue
+            progress(1)
+            if not one_quiz:
+                subtitle = Text(card.subtitle) if card.subtitle else None
+                quizzes.append(Assessment(identifier("assessment", deck.id, card.id), card.title, subtitle))
+            section = Section(identifier("section", deck.id, card.id), card.title, card)
+            quizzes[-1].sections.append(section)
+        quizzes[-1].add(section, run)
+    if not any(quiz.sections for quiz in quizzes):
+        raise LmsExportError(Problem("the deck has no questions, so there is no quiz to export", file=deck.id))
+    return quizzes
 
 
 # -- media ---------------------------------------------------------------------

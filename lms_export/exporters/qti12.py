@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain
 from pathlib import Path
@@ -32,7 +31,7 @@ import jinja2
 from markupsafe import Markup
 
 from lms_export import qti, templating
-from lms_export.errors import LmsExportError, Problem, warn
+from lms_export.errors import warn
 from lms_export.exporters import Progress, register
 from lms_export.model import Card, Deck
 from lms_export.package import Package
@@ -88,21 +87,11 @@ def _environment(templates: Path | None) -> jinja2.Environment:
 # -- a part of the deck as items ------------------------------------------------
 
 
-class RenderedCard(NamedTuple):
-    """A run of one card's questions written as items into ``items``; ``card`` comes without its questions."""
-
-    card: Card
-    items: Path
-    questions: int
-    points: float
-    shuffle: bool
-
-
 class RenderedPart(NamedTuple):
-    """A part of the deck as items; ``deck`` comes without its cards."""
+    """A part of the deck as runs of items, each run's in a file; ``deck`` comes without its cards."""
 
     deck: Deck
-    cards: tuple[RenderedCard, ...]
+    runs: tuple[qti.Run, ...]
 
 
 def render_part(deck: Deck, *, scratch: Path, templates: Path | None = None, one_quiz: bool = False) -> RenderedPart:
@@ -114,23 +103,15 @@ def render_part(deck: Deck, *, scratch: Path, templates: Path | None = None, one
     the items.
     """
     env = _environment(templates)
-    cards = []
+    runs = []
     for card in deck.cards:
         items = [qti.make_item(deck, card, question, _media_url) for question in card.questions]
         _warn_losses(card, items)
         descriptor, name = tempfile.mkstemp(suffix=".xml", dir=scratch)
         with open(descriptor, "w", encoding="utf-8") as run:
             run.write(templating.render(env, "items.xml.j2", items=items))
-        cards.append(
-            RenderedCard(
-                dataclasses.replace(card, questions=()),
-                Path(name),
-                len(items),
-                sum(item.points for item in items),
-                any(item.question.shuffle for item in items),
-            )
-        )
-    return RenderedPart(dataclasses.replace(deck, cards=()), tuple(cards))
+        runs.append(qti.run_of(dataclasses.replace(card, questions=()), items, written=Path(name)))
+    return RenderedPart(dataclasses.replace(deck, cards=()), tuple(runs))
 
 
 def _warn_losses(card: Card, items: list[qti.Item]) -> None:
@@ -149,52 +130,21 @@ def _warn_losses(card: Card, items: list[qti.Item]) -> None:
 # -- the package ----------------------------------------------------------------
 
 
-@dataclass
-class Section:
-    """A card's items in a quiz."""
+class Quiz(NamedTuple):
+    """One assessment and where its two files go."""
 
-    card_id: str
-    ident: str
-    #: Shown with --one-quiz, where a section is a card; None in a card's own quiz.
-    title: str | None
-    runs: list[Path]
-
-    @property
-    def item_runs(self) -> Iterator[Markup]:
-        """The items, read from their files in blocks as the assessment is written."""
-        for path in self.runs:
-            with path.open(encoding="utf-8") as run:
-                while block := run.read(1 << 20):
-                    yield Markup(block)
+    assessment: qti.Assessment
+    path: str
+    meta_path: str
+    meta_ident: str
 
 
-@dataclass
-class Quiz:
-    """One Canvas quiz: a card's questions, or with --one-quiz the deck's."""
-
-    ident: str
-    title: str
-    description: qti.Text | None
-    sections: list[Section] = field(default_factory=list)
-    points: float = 0
-    shuffle: bool = False
-
-    @property
-    def path(self) -> str:
-        return f"{self.ident}/{self.ident}.xml"
-
-    @property
-    def meta_path(self) -> str:
-        return f"{self.ident}/{META_FILE}"
-
-    @property
-    def meta_ident(self) -> str:
-        return f"{self.ident}_meta"
-
-    def add(self, section: Section, run: RenderedCard) -> None:
-        section.runs.append(run.items)
-        self.points += run.points
-        self.shuffle = self.shuffle or run.shuffle
+def item_runs(section: qti.Section) -> Iterator[Markup]:
+    """A section's items, read from the files of its runs in blocks as the assessment is written."""
+    for run in section.runs:
+        with run.items.open(encoding="utf-8") as items:
+            while block := items.read(1 << 20):
+                yield Markup(block)
 
 
 def write_parts(
@@ -216,12 +166,14 @@ def write_parts(
     parts = iter(parts)
     first = next(parts)
     deck = first.deck
-    runs = [run for part in chain([first], parts) for run in part.cards]
-    quizzes = _quizzes(deck, runs, one_quiz, progress)
+    runs = [run for part in chain([first], parts) for run in part.runs]
+    assessments = qti.gather(deck, runs, _media_url, one_quiz, progress)
+    quizzes = [Quiz(a, f"{a.ident}/{a.ident}.xml", f"{a.ident}/{META_FILE}", f"{a.ident}_meta") for a in assessments]
     package = Package()
     for quiz in quizzes:
-        package.add(quiz.path, templating.render_stream(env, "assessment.xml.j2", assessment=quiz))
-        package.add(quiz.meta_path, templating.render_stream(env, "assessment_meta.xml.j2", assessment=quiz))
+        assessment = templating.render_stream(env, "assessment.xml.j2", assessment=quiz.assessment, item_runs=item_runs)
+        package.add(quiz.path, assessment)
+        package.add(quiz.meta_path, templating.render_stream(env, "assessment_meta.xml.j2", assessment=quiz.assessment))
     shown = dict.fromkeys((run.card.id, ref) for run in runs for ref in run.card.media)
     for name, path in qti.media_files(deck, shown).items():
         package.add_file(name, path)
@@ -234,34 +186,6 @@ def write_parts(
     )
     package.add("imsmanifest.xml", manifest)
     package.write(out)
-
-
-def _quizzes(deck: Deck, runs: list[RenderedCard], one_quiz: bool, progress: Progress) -> list[Quiz]:
-    """The quizzes the runs make; a card's runs follow one another, the first with its first questions."""
-    if one_quiz:
-        description = qti.Text(deck.description, media_url=_media_url) if deck.description else None
-        quizzes = [Quiz(qti.identifier("assessment", deck.id), deck.title, description)]
-    else:
-        quizzes = []
-    section: Section | None = None
-    for run in runs:
-        card = run.card
-        if section is None or section.card_id != card.id:
-            if not run.questions:  # a card's first run holds its first questions, if it has any
-                warn(f"card {card.id} has no questions; it is left out of the quizzes")
-                section = None
-                continue
-            progress(1)
-            if not one_quiz:
-                subtitle = qti.Text(card.subtitle) if card.subtitle else None
-                quizzes.append(Quiz(qti.identifier("assessment", deck.id, card.id), card.title, subtitle))
-            title = card.title if one_quiz else None
-            section = Section(card.id, qti.identifier("section", deck.id, card.id), title, [])
-            quizzes[-1].sections.append(section)
-        quizzes[-1].add(section, run)
-    if not any(quiz.sections for quiz in quizzes):
-        raise LmsExportError(Problem("the deck has no questions, so there is no quiz to export", file=deck.id))
-    return quizzes
 
 
 @register(
