@@ -15,6 +15,7 @@ readers do. Warnings raised in a worker are raised again here, in order.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import multiprocessing
 import os
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, TypeVar
 
 from lms_export.deckfile import Locations, build_deck
 from lms_export.errors import LmsExportError, Problem
+from lms_export.model import Deck
 
 if TYPE_CHECKING:
     from lms_export.exporters import Format
@@ -147,3 +149,21 @@ def convert(parts: ReadParts, fmt: Format, out: BinaryIO, *, progress: Callable[
             _check_and_render, fmt.render_part, parts.file, parts.base_dir, {**options, "scratch": Path(scratch)}
         )
         fmt.write_parts(map_parts(render, counted(parts.raw)), out, **options)
+
+
+def write_in_parts(
+    deck: Deck,
+    out: BinaryIO,
+    render_part: Callable[..., Any],
+    write_parts: Callable[..., None],
+    *,
+    progress: Callable[[int], None],
+    **options: Any,
+) -> None:
+    """A deck in memory, written by a format that writes parts: a part per card, rendered in this process."""
+    with tempfile.TemporaryDirectory(prefix="lms-export-") as scratch:
+        rendered = (
+            render_part(dataclasses.replace(deck, cards=(card,)), scratch=Path(scratch), **options)
+            for card in deck.cards
+        )
+        write_parts(rendered, out, progress=progress, **options)

@@ -10,12 +10,15 @@ it is part of the XML), the answer key and the points from
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import posixpath
 import re
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
@@ -417,37 +420,125 @@ def media_files(deck: Deck, shown: Iterable[tuple[str, MediaRef]] | None = None)
 # -- templates -----------------------------------------------------------------
 
 
-def environment(format_name: str, override: Path | None = None) -> jinja2.Environment:
-    """Templates for one QTI version: ``templates/qti/<format>``, or ``override/qti/<format>`` file by file."""
-    return templating.environment(f"qti/{format_name}", override, {"media_resource": media_resource})
+@lru_cache(maxsize=8)
+def environment(
+    format_name: str, override: Path | None = None, filters: tuple[tuple[str, Callable], ...] = ()
+) -> jinja2.Environment:
+    """Templates for one QTI version: ``templates/qti/<format>``, or ``override/qti/<format>`` file by file.
 
-
-# -- the package ---------------------------------------------------------------
-
-#: Adds a version's XML files to the package; returns entry name -> cards it completes.
-Layout = Callable[[Package, jinja2.Environment, list[Assessment]], dict[str, int]]
-
-
-def export(
-    deck: Deck,
-    out: BinaryIO,
-    *,
-    format_name: str,
-    layout: Layout,
-    media_prefix: str,
-    progress: Callable[[int], None],
-    one_quiz: bool = False,
-    templates: Path | None = None,
-) -> None:
-    """Write a QTI package: the media, then whatever files ``layout`` adds.
-
-    ``media_prefix`` is how the version's XML files reach the package root
-    (``../`` from a subfolder, ``$IMS-CC-FILEBASE$/`` for Canvas).
+    One per version, folder and filters in a process; workers forked later
+    start with it, and with whatever templates it has already loaded.
     """
-    env = environment(format_name, templates)
-    package = Package()
-    for name, path in media_files(deck).items():
+    return templating.environment(f"qti/{format_name}", override, {"media_resource": media_resource, **dict(filters)})
+
+
+# -- packages of parts -----------------------------------------------------------
+
+
+class RenderedPart(NamedTuple):
+    """A part of the deck as runs of written items, one run per card; ``deck`` comes without its cards."""
+
+    deck: Deck
+    runs: tuple[Run, ...]
+
+
+def add_media(package: Package, deck: Deck, runs: Iterable[Run]) -> None:
+    """The images the cards of the runs show; an error names each missing file and its card."""
+    shown = dict.fromkeys((run.card.id, ref) for run in runs for ref in run.card.media)
+    for name, path in media_files(deck, shown).items():
         package.add_file(name, path)
-    quizzes = assessments(deck, lambda path: media_prefix + media_name(path), one_quiz)
-    weights = layout(package, env, quizzes)
-    package.write(out, on_entry=lambda name: progress(weights.get(name, 0)))
+
+
+# -- QTI 2.1 and 3.0: a file per item ----------------------------------------------
+
+ITEMS, TESTS = "items", "tests"
+#: Items and tests sit one folder down, so both reach the package's media through ../
+ITEM_FILES_MEDIA_PREFIX = "../"
+
+
+class WrittenItem(NamedTuple):
+    """An item whose XML is in a run's file, at ``offset``; what tests and the manifest say of it."""
+
+    ident: str
+    media: tuple[str, ...]
+    file: Path
+    offset: int
+    length: int
+
+    def read(self) -> bytes:
+        with self.file.open("rb") as run:
+            run.seek(self.offset)
+            return run.read(self.length)
+
+
+def item_file(item: Item | WrittenItem) -> str:
+    return posixpath.join(ITEMS, f"{item.ident}.xml")
+
+
+def assessment_file(assessment: Assessment) -> str:
+    return posixpath.join(TESTS, f"{assessment.ident}.xml")
+
+
+def item_href(item: Item | WrittenItem) -> str:
+    """An item file as a test file refers to it: both sit one folder below the package root."""
+    return posixpath.join("..", item_file(item))
+
+
+def _item_files_media_url(path: str) -> str:
+    return ITEM_FILES_MEDIA_PREFIX + media_name(path)
+
+
+def render_item_files(
+    deck: Deck, format_name: str, scratch: Path, templates: Path | None = None, **context: Any
+) -> RenderedPart:
+    """Every card's questions in a part of the deck as item files of one version, each run's in a file in ``scratch``."""
+    env = environment(format_name, templates)
+    runs = []
+    for card in deck.cards:
+        items = [make_item(deck, card, q, _item_files_media_url) for q in card.questions]
+        descriptor, name = tempfile.mkstemp(suffix=".xml", dir=scratch)
+        written, offset = [], 0
+        with open(descriptor, "wb") as run:
+            for item in items:
+                xml = templating.render(env, "item.xml.j2", item=item, **context).encode("utf-8")
+                run.write(xml)
+                written.append(WrittenItem(item.ident, item.media, Path(name), offset, len(xml)))
+                offset += len(xml)
+        runs.append(run_of(dataclasses.replace(card, questions=()), items, written=tuple(written)))
+    return RenderedPart(dataclasses.replace(deck, cards=()), tuple(runs))
+
+
+def write_item_files(
+    parts: Iterable[RenderedPart],
+    out: BinaryIO,
+    format_name: str,
+    *,
+    progress: Callable[[int], None],
+    one_quiz: bool,
+    templates: Path | None,
+) -> None:
+    """A content package of item files, a test per quiz and the manifest naming them all, from a deck's parts."""
+    env = environment(format_name, templates)
+    parts = iter(parts)
+    first = next(parts)
+    deck = first.deck
+    runs = [run for part in chain([first], parts) for run in part.runs]
+    assessments = gather(deck, runs, _item_files_media_url, one_quiz, progress)
+    package = Package()
+    for assessment in assessments:
+        test = templating.render_stream(env, "test.xml.j2", assessment=assessment, item_href=item_href)
+        package.add(assessment_file(assessment), test)
+        for item in assessment.items:
+            package.add(item_file(item), lambda item=item: (item.read(),))
+    add_media(package, deck, runs)
+    manifest = templating.render_stream(
+        env,
+        "manifest.xml.j2",
+        identifier=identifier("manifest", deck.id),
+        assessments=assessments,
+        media=packaged_media(package),
+        item_file=item_file,
+        assessment_file=assessment_file,
+    )
+    package.add("imsmanifest.xml", manifest)
+    package.write(out)

@@ -57,3 +57,14 @@ def schemas_dir() -> Path:
     if not SCHEMAS.is_dir():
         pytest.skip(f"official schemas not found at {SCHEMAS} (set LMS_EXPORT_SCHEMAS)")
     return SCHEMAS
+
+
+def write_long_quiz(path, questions: int, broken: tuple[int, ...] = ()) -> None:
+    """A text2qti quiz long enough to be read in several parts; ``broken`` questions have two correct choices."""
+    with path.open("w", encoding="utf-8") as out:
+        out.write("Quiz title: Long quiz\nShuffle answers: true\n\n")
+        for n in range(1, questions + 1):
+            out.write(
+                f"{n}.  Question {n} with *emphasis* and [3]\n*a) Right {n}\n{'*' if n in broken else ''}b) Wrong\n"
+            )
+            out.write(f"... Feedback on question {n}\n\n" if n % 3 else "\n")

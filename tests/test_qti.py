@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 
 import pytest
-from conftest import EXAMPLES, make_deck, raw_card, raw_question
+from click.testing import CliRunner
+from conftest import EXAMPLES, make_deck, raw_card, raw_question, write_long_quiz
 from lxml import etree
 
 from lms_export import qti, readers
+from lms_export.cli import main
 from lms_export.errors import ExportWarning, LmsExportError
+from lms_export.exporters import formats
+from lms_export.validation import Schemas, check_package
 
 
 def test_identifiers_are_stable_ncnames_that_keep_distinct_ids_apart():
@@ -91,3 +97,20 @@ def test_an_item_names_only_the_images_it_shows(tmp_path):
     )
     items = qti.assessments(build_deck(raw_deck(card), file="d", base_dir=tmp_path))[0].items
     assert [item.media for item in items] == [("media/a.png",), ()]
+
+
+@pytest.mark.parametrize("output_format", ["qti21", "qti30"])
+def test_a_long_quiz_in_parts_makes_the_package_it_makes_read_whole(tmp_path, output_format, schemas_dir):
+    """QTI 2.1 and 3.0 share the item-file layout and its parts; the package is valid either way."""
+    source = tmp_path / "long.txt"
+    write_long_quiz(source, 700)
+    streamed = tmp_path / "streamed.zip"
+    result = CliRunner().invoke(main, ["convert", str(source), "--to", output_format, "-o", str(streamed)])
+    assert result.exit_code == 0, result.output
+    whole = io.BytesIO()
+    formats()[output_format](readers.read(source), whole)
+    assert streamed.read_bytes() == whole.getvalue()
+    names = zipfile.ZipFile(streamed).namelist()
+    assert len([n for n in names if n.startswith("items/")]) == 700 and names == sorted(names)
+    report = check_package(streamed, Schemas(schemas_dir))
+    assert report.ok, report.problems

@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 from itertools import chain
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
@@ -35,6 +34,7 @@ from lms_export.errors import warn
 from lms_export.exporters import Progress, register
 from lms_export.model import Card, Deck
 from lms_export.package import Package
+from lms_export.parts import write_in_parts
 
 #: Canvas looks for a quiz's settings under this name in the quiz's folder.
 META_FILE = "assessment_meta.xml"
@@ -74,27 +74,16 @@ def _media_url(path: str) -> str:
     return MEDIA_PREFIX + qti.media_name(path)
 
 
-@lru_cache(maxsize=4)
 def _environment(templates: Path | None) -> jinja2.Environment:
-    """One per template folder, compiled here before any worker is forked, so none compiles it again."""
-    env = qti.environment("qti12", templates)
-    env.filters["canvas_matches"] = canvas_matches
-    with templating.template_errors("items.xml.j2"):
-        env.get_template("items.xml.j2")
-    return env
+    return qti.environment("qti12", templates, (("canvas_matches", canvas_matches),))
 
 
 # -- a part of the deck as items ------------------------------------------------
 
 
-class RenderedPart(NamedTuple):
-    """A part of the deck as runs of items, each run's in a file; ``deck`` comes without its cards."""
-
-    deck: Deck
-    runs: tuple[qti.Run, ...]
-
-
-def render_part(deck: Deck, *, scratch: Path, templates: Path | None = None, one_quiz: bool = False) -> RenderedPart:
+def render_part(
+    deck: Deck, *, scratch: Path, templates: Path | None = None, one_quiz: bool = False
+) -> qti.RenderedPart:
     """Every card's questions in a part of the deck as QTI 1.2 items, each run in a file in ``scratch``.
 
     The items go to a file rather than back through a pipe from a worker: a
@@ -111,7 +100,7 @@ def render_part(deck: Deck, *, scratch: Path, templates: Path | None = None, one
         with open(descriptor, "w", encoding="utf-8") as run:
             run.write(templating.render(env, "items.xml.j2", items=items))
         runs.append(qti.run_of(dataclasses.replace(card, questions=()), items, written=Path(name)))
-    return RenderedPart(dataclasses.replace(deck, cards=()), tuple(runs))
+    return qti.RenderedPart(dataclasses.replace(deck, cards=()), tuple(runs))
 
 
 def _warn_losses(card: Card, items: list[qti.Item]) -> None:
@@ -148,7 +137,7 @@ def item_runs(section: qti.Section) -> Iterator[Markup]:
 
 
 def write_parts(
-    parts: Iterable[RenderedPart],
+    parts: Iterable[qti.RenderedPart],
     out: BinaryIO,
     *,
     progress: Progress = lambda n: None,
@@ -174,9 +163,7 @@ def write_parts(
         assessment = templating.render_stream(env, "assessment.xml.j2", assessment=quiz.assessment, item_runs=item_runs)
         package.add(quiz.path, assessment)
         package.add(quiz.meta_path, templating.render_stream(env, "assessment_meta.xml.j2", assessment=quiz.assessment))
-    shown = dict.fromkeys((run.card.id, ref) for run in runs for ref in run.card.media)
-    for name, path in qti.media_files(deck, shown).items():
-        package.add_file(name, path)
+    qti.add_media(package, deck, runs)
     manifest = templating.render_stream(
         env,
         "imsmanifest.xml.j2",
@@ -200,9 +187,4 @@ def write(
     deck: Deck, out: BinaryIO, *, progress: Progress, one_quiz: bool = False, templates: Path | None = None
 ) -> None:
     """A Canvas QTI zip: one quiz per card, or with ``one_quiz`` the deck as one quiz."""
-    with tempfile.TemporaryDirectory(prefix="lms-export-") as scratch:
-        parts = (
-            render_part(dataclasses.replace(deck, cards=(card,)), scratch=Path(scratch), templates=templates)
-            for card in deck.cards
-        )
-        write_parts(parts, out, progress=progress, one_quiz=one_quiz, templates=templates)
+    write_in_parts(deck, out, render_part, write_parts, progress=progress, one_quiz=one_quiz, templates=templates)

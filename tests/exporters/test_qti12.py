@@ -16,7 +16,7 @@ import zipfile
 import lxml.html
 import pytest
 from click.testing import CliRunner
-from conftest import EXAMPLES, FIXTURES, ROOT, make_deck, raw_card, raw_deck, raw_question
+from conftest import EXAMPLES, FIXTURES, ROOT, make_deck, raw_card, raw_deck, raw_question, write_long_quiz
 from lxml import etree
 
 from lms_export import qti, readers, render, scoring, templating
@@ -666,20 +666,9 @@ def test_the_exporter_is_registered_for_the_cli():
 # -- a long quiz, in parts ------------------------------------------------------------
 
 
-def _long_quiz(path, questions: int, broken: tuple[int, ...] = ()) -> None:
-    """A text2qti quiz long enough to be read in several parts; ``broken`` questions have two correct choices."""
-    with path.open("w", encoding="utf-8") as out:
-        out.write("Quiz title: Long quiz\nShuffle answers: true\n\n")
-        for n in range(1, questions + 1):
-            out.write(
-                f"{n}.  Question {n} with *emphasis* and [3]\n*a) Right {n}\n{'*' if n in broken else ''}b) Wrong\n"
-            )
-            out.write(f"... Feedback on question {n}\n\n" if n % 3 else "\n")
-
-
 def test_a_long_quiz_in_parts_on_every_core_is_the_same_package_as_read_whole(tmp_path):
     source = tmp_path / "long.txt"
-    _long_quiz(source, 1200)
+    write_long_quiz(source, 1200)
     streamed = tmp_path / "streamed.zip"
     result = CliRunner().invoke(main, ["convert", str(source), "--to", "qti12", "-o", str(streamed)])
     assert result.exit_code == 0, result.output
@@ -700,7 +689,7 @@ def test_a_long_quiz_in_parts_on_every_core_is_the_same_package_as_read_whole(tm
 
 def test_bad_questions_in_several_parts_are_all_reported_and_nothing_is_written(tmp_path):
     source = tmp_path / "long.txt"
-    _long_quiz(source, 1200, broken=(2, 1199))
+    write_long_quiz(source, 1200, broken=(2, 1199))
     out = tmp_path / "quiz.zip"
     result = CliRunner().invoke(main, ["convert", str(source), "--to", "qti12", "-o", str(out)])
     assert result.exit_code == 1
@@ -713,7 +702,7 @@ def test_bad_questions_in_several_parts_are_all_reported_and_nothing_is_written(
 
 def test_a_long_quiz_in_parts_is_written_with_the_override_items_template(tmp_path):
     source = tmp_path / "long.txt"
-    _long_quiz(source, 600)
+    write_long_quiz(source, 600)
     override = tmp_path / "templates" / "qti" / "qti12"
     override.mkdir(parents=True)
     builtin = (templating.builtin_folder("qti/qti12") / "items.xml.j2").read_text("utf-8")
