@@ -489,9 +489,12 @@ def _item_files_media_url(path: str) -> str:
 
 
 def render_item_files(
-    deck: Deck, format_name: str, scratch: Path, templates: Path | None = None, **context: Any
+    deck: Deck, *, format_name: str, scratch: Path, templates: Path | None = None, one_quiz: bool = False
 ) -> RenderedPart:
-    """Every card's questions in a part of the deck as item files of one version, each run's in a file in ``scratch``."""
+    """Every card's questions in a part of the deck as one version's item files, each run's in a file in ``scratch``.
+
+    The item template also gets the deck's language (``lang``), which QTI 3 writes.
+    """
     env = environment(format_name, templates)
     runs = []
     for card in deck.cards:
@@ -500,7 +503,7 @@ def render_item_files(
         written, offset = [], 0
         with open(descriptor, "wb") as run:
             for item in items:
-                xml = templating.render(env, "item.xml.j2", item=item, **context).encode("utf-8")
+                xml = templating.render(env, "item.xml.j2", item=item, lang=deck.language).encode("utf-8")
                 run.write(xml)
                 written.append(WrittenItem(item.ident, item.media, Path(name), offset, len(xml)))
                 offset += len(xml)
@@ -511,11 +514,11 @@ def render_item_files(
 def write_item_files(
     parts: Iterable[RenderedPart],
     out: BinaryIO,
-    format_name: str,
     *,
-    progress: Callable[[int], None],
-    one_quiz: bool,
-    templates: Path | None,
+    format_name: str,
+    progress: Callable[[int], None] = lambda n: None,
+    one_quiz: bool = False,
+    templates: Path | None = None,
 ) -> None:
     """A content package of item files, a test per quiz and the manifest naming them all, from a deck's parts."""
     env = environment(format_name, templates)

@@ -71,6 +71,24 @@ def register(
     return decorate
 
 
+def register_parts(
+    name: str,
+    description: str,
+    suffix: str,
+    options: tuple[str, ...],
+    render_part: Callable[..., Any],
+    write_parts: Callable[..., None],
+) -> Writer:
+    """Register a format that writes a deck in parts; a deck in memory goes a part per card. Returns its writer."""
+    from lms_export.parts import write_in_parts
+
+    def write(deck: Deck, out: BinaryIO, *, progress: Progress = lambda n: None, **chosen: Any) -> None:
+        write_in_parts(deck, out, render_part, write_parts, progress=progress, **chosen)
+
+    write.__doc__ = f"Write ``deck`` to ``out`` as {description}."
+    return register(name, description, suffix, options, render_part, write_parts)(write)
+
+
 def formats() -> dict[str, Format]:
     """Every registered format by name."""
     for module in dict.fromkeys(BUILTIN.values()):

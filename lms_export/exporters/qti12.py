@@ -31,10 +31,9 @@ from markupsafe import Markup
 
 from lms_export import qti, templating
 from lms_export.errors import warn
-from lms_export.exporters import Progress, register
+from lms_export.exporters import Progress, register_parts
 from lms_export.model import Card, Deck
 from lms_export.package import Package
-from lms_export.parts import write_in_parts
 
 #: Canvas looks for a quiz's settings under this name in the quiz's folder.
 META_FILE = "assessment_meta.xml"
@@ -175,16 +174,6 @@ def write_parts(
     package.write(out)
 
 
-@register(
-    "qti12",
-    "QTI 1.2 for Canvas Classic Quizzes",
-    ".zip",
-    options=("one_quiz", "templates"),
-    render_part=render_part,
-    write_parts=write_parts,
+write = register_parts(
+    "qti12", "QTI 1.2 for Canvas Classic Quizzes", ".zip", ("one_quiz", "templates"), render_part, write_parts
 )
-def write(
-    deck: Deck, out: BinaryIO, *, progress: Progress, one_quiz: bool = False, templates: Path | None = None
-) -> None:
-    """A Canvas QTI zip: one quiz per card, or with ``one_quiz`` the deck as one quiz."""
-    write_in_parts(deck, out, render_part, write_parts, progress=progress, one_quiz=one_quiz, templates=templates)

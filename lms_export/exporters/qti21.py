@@ -10,38 +10,20 @@ QTI 3.0.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import BinaryIO
+from functools import partial
 
 from lms_export import qti
-from lms_export.exporters import Progress, register
-from lms_export.model import Deck
-from lms_export.parts import write_in_parts
+from lms_export.exporters import register_parts
 
 FORMAT = "qti21"
 
-
-def render_part(
-    deck: Deck, *, scratch: Path, templates: Path | None = None, one_quiz: bool = False
-) -> qti.RenderedPart:
-    return qti.render_item_files(deck, FORMAT, scratch, templates)
-
-
-def write_parts(
-    parts, out: BinaryIO, *, progress: Progress = lambda n: None, one_quiz: bool = False, templates: Path | None = None
-) -> None:
-    qti.write_item_files(parts, out, FORMAT, progress=progress, one_quiz=one_quiz, templates=templates)
-
-
-@register(
+render_part = partial(qti.render_item_files, format_name=FORMAT)
+write_parts = partial(qti.write_item_files, format_name=FORMAT)
+write = register_parts(
     FORMAT,
     "IMS QTI 2.1 content package (TAO, OpenOLAT, Inspera, ...)",
     ".zip",
-    options=("one_quiz", "templates"),
-    render_part=render_part,
-    write_parts=write_parts,
+    ("one_quiz", "templates"),
+    render_part,
+    write_parts,
 )
-def write(
-    deck: Deck, out: BinaryIO, *, progress: Progress, one_quiz: bool = False, templates: Path | None = None
-) -> None:
-    write_in_parts(deck, out, render_part, write_parts, progress=progress, one_quiz=one_quiz, templates=templates)

@@ -5,44 +5,26 @@ Every question is its own item file (``items/``), every quiz a test file
 resources: a test depends on its items, an item on the images it shows, and
 each image is a ``webcontent`` resource of its own so every file in the zip
 is named once. The XML itself lives in ``templates/qti/qti30/``; the layout is
-QTI 2.1's, from :mod:`lms_export.qti`.
+QTI 2.1's, from :mod:`lms_export.qti`; a QTI 3 item also carries the deck's
+language (``xml:lang``).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import BinaryIO
+from functools import partial
 
 from lms_export import qti
-from lms_export.exporters import Progress, register
-from lms_export.model import Deck
-from lms_export.parts import write_in_parts
+from lms_export.exporters import register_parts
 
 FORMAT = "qti30"
 
-
-def render_part(
-    deck: Deck, *, scratch: Path, templates: Path | None = None, one_quiz: bool = False
-) -> qti.RenderedPart:
-    """QTI 3 items carry the deck's language (``xml:lang``)."""
-    return qti.render_item_files(deck, FORMAT, scratch, templates, lang=deck.language)
-
-
-def write_parts(
-    parts, out: BinaryIO, *, progress: Progress = lambda n: None, one_quiz: bool = False, templates: Path | None = None
-) -> None:
-    qti.write_item_files(parts, out, FORMAT, progress=progress, one_quiz=one_quiz, templates=templates)
-
-
-@register(
+render_part = partial(qti.render_item_files, format_name=FORMAT)
+write_parts = partial(qti.write_item_files, format_name=FORMAT)
+write = register_parts(
     FORMAT,
     "QTI 3.0 content package (1EdTech)",
     ".zip",
-    options=("one_quiz", "templates"),
-    render_part=render_part,
-    write_parts=write_parts,
+    ("one_quiz", "templates"),
+    render_part,
+    write_parts,
 )
-def write(
-    deck: Deck, out: BinaryIO, *, progress: Progress, one_quiz: bool = False, templates: Path | None = None
-) -> None:
-    write_in_parts(deck, out, render_part, write_parts, progress=progress, one_quiz=one_quiz, templates=templates)
