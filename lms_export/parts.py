@@ -92,6 +92,8 @@ def map_parts(
             raise LmsExportError(
                 "a worker process ended abruptly (out of memory, or killed); nothing was written"
             ) from None
+        finally:
+            gc.unfreeze()
     if problems:
         raise LmsExportError(problems)
 
