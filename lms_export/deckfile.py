@@ -582,7 +582,7 @@ class _Invalid(ValueError):
 
 
 #: Characters no XML 1.0 document can carry (C0 controls but tab and newlines, lone surrogates, U+FFFE/F).
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def text(value: Any) -> str:
@@ -591,7 +591,7 @@ def text(value: Any) -> str:
     value = str(value)
     if not value.strip():
         raise _Invalid("must not be empty")
-    bad = _NOT_XML.search(value)
+    bad = NOT_XML.search(value)
     if bad is not None:
         raise _Invalid(f"contains the control character U+{ord(bad.group()):04X}, which no LMS format can carry")
     return value
@@ -702,13 +702,13 @@ def _well_formed_choice(raw: Any, index: int) -> Choice | None:
         return None
     choice_id, body = raw.get("id"), raw.get("text")
     correct, feedback = raw.get("correct", False), raw.get("feedback")
-    if type(body) is not str or not body.strip() or type(correct) is not bool or _NOT_XML.search(body):
+    if type(body) is not str or not body.strip() or type(correct) is not bool or NOT_XML.search(body):
         return None
     if choice_id is None:
         choice_id = _letter(index)
     elif type(choice_id) is not str or not IDENTIFIER.match(choice_id):
         return None
-    if feedback is not None and (type(feedback) is not str or not feedback.strip() or _NOT_XML.search(feedback)):
+    if feedback is not None and (type(feedback) is not str or not feedback.strip() or NOT_XML.search(feedback)):
         return None
     return Choice(choice_id, body, correct, feedback)
 

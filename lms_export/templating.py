@@ -10,7 +10,6 @@ instead of writing an empty field.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
@@ -19,10 +18,8 @@ from typing import Any
 
 import jinja2
 
+from lms_export.deckfile import NOT_XML
 from lms_export.errors import LmsExportError, Problem
-
-#: Characters XML 1.0 cannot carry at all, not even as character references.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def builtin_folder(kind: str) -> Path:
@@ -74,7 +71,7 @@ def number(value: float | Decimal) -> str:
 
 def xml_text(text: str) -> str:
     """``text`` without the control characters XML 1.0 forbids, which no parser would read back."""
-    return _NOT_XML.sub("", text)
+    return NOT_XML.sub("", text)
 
 
 def render_stream(env: jinja2.Environment, template: str, **context) -> Callable[[], Iterator[str]]:
