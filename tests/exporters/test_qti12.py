@@ -666,7 +666,7 @@ def test_the_exporter_is_registered_for_the_cli():
 # -- a long quiz, in parts ------------------------------------------------------------
 
 
-def test_a_long_quiz_in_parts_on_every_core_is_the_same_package_as_read_whole(tmp_path):
+def test_a_long_quiz_in_parts_on_every_core_is_the_same_package_as_read_whole(tmp_path, schemas_dir):
     source = tmp_path / "long.txt"
     write_long_quiz(source, 1200)
     streamed = tmp_path / "streamed.zip"
@@ -684,6 +684,8 @@ def test_a_long_quiz_in_parts_on_every_core_is_the_same_package_as_read_whole(tm
     assert float(meta.findtext("c:points_possible", namespaces=NS)) == 1200
     assert meta.findtext("c:shuffle_answers", namespaces=NS) == "true"
     assert sorted(package.zip.namelist()) == package.zip.namelist()
+    report = check_package(streamed, Schemas(schemas_dir))
+    assert report.ok, report.problems
     assert _answer(items[-1]) == ["Right 1200"]
 
 
