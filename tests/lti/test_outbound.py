@@ -45,8 +45,10 @@ def test_loopback_is_refused_over_https_without_insecure_local(listeners):
 
 @pytest.mark.parametrize(
     "address",
-    ["10.0.0.1", "172.16.5.4", "192.168.1.1", "169.254.169.254", "100.64.0.1", "224.0.0.1", "0.0.0.0", "240.0.0.1"]
-    + ["::1", "fe80::1", "fc00::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1"],
+    [
+        *("10.0.0.1", "172.16.5.4", "192.168.1.1", "169.254.169.254", "100.64.0.1", "224.0.0.1", "0.0.0.0"),
+        *("240.0.0.1", "::1", "fe80::1", "fc00::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1"),
+    ],
 )
 def test_private_link_local_multicast_and_reserved_addresses_are_refused(address):
     with pytest.raises(Forbidden):
@@ -91,7 +93,7 @@ def test_a_name_with_one_private_address_among_public_ones_is_refused(monkeypatc
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in ("93.184.216.34", "10.1.2.3")]
 
     monkeypatch.setattr(outbound, "resolve", mixed)
-    with pytest.raises(Forbidden, match="10.1.2.3"):
+    with pytest.raises(Forbidden, match=r"10\.1\.2\.3"):
         Outbound().get("https://platform.example/")
 
 
