@@ -51,6 +51,8 @@ _CITATION = re.compile(r"\[(\d{1,6})\](?![(\[:])")
 _UNESCAPED_CITATION = re.compile(r"(?<!\\)" + _CITATION.pattern)
 #: Text with none of these characters renders to itself: no parser needed.
 _MARKDOWN_SYNTAX = re.compile(r"[\\`*_\[\]<>!&#|~$\n\r\t]|^\s|^[-+=>\d]|\s$|  ")
+#: In text read as HTML, what could begin markup: any ``<``, an ``&`` a character reference could follow.
+_HTML_MARKUP = re.compile(r"<|&(?=[A-Za-z0-9#])")
 
 
 def _citation_rule(state: StateInline, silent: bool) -> bool:
@@ -160,12 +162,38 @@ def _render(text: str, sources: tuple[Source, ...], media_url: MediaUrl | None, 
 
 
 def plain_text(text: str | None) -> str:
-    """The words of a Markdown text with every tag dropped, for titles and labels."""
+    """What a Markdown text shows, as characters: for titles, names and labels.
+
+    Tags are dropped and entities decoded, as a reader sees the rendered text:
+    ``<b>bold</b>`` gives ``bold``, while ``&lt;b&gt;`` gives the three
+    characters ``<b>``, which the author wrote to be seen. Text with no
+    Markdown syntax (``&`` and ``<`` count as syntax) is its own plain text.
+
+    The result is text, not HTML: it is escaped wherever it is written. The
+    templates' autoescaping does that for fields read as plain text, which
+    QTI and manifest titles, QTI 1.2's ``text/plain`` labels and LTI Deep
+    Linking titles are; a field its consumer reads as HTML takes
+    :func:`plain_text_as_html` instead, so ``<b>`` is shown there, never obeyed.
+    """
     if not text:
         return ""
     if not _MARKDOWN_SYNTAX.search(text):
         return text
     return html.unescape(nh3.clean(to_html(text, inline=True), tags=set())).strip()
+
+
+def plain_text_as_html(text: str | None) -> str:
+    """:func:`plain_text` for a field its consumer reads as HTML, showing the same characters there.
+
+    Moodle reads question and category names that way (its importer strips
+    tags, ``format_string`` shows them as HTML), so the characters ``<b>``
+    must reach it as ``&lt;b>``. Only what HTML could read as markup is
+    escaped: ``<``, and ``&`` where a character reference could begin
+    (``&lt;``, ``&copy``, ``&#60``). A lone ``&`` or ``>`` is text to any
+    HTML reader and stays as written, so ``Q & A`` is the same in the file as
+    in the LMS.
+    """
+    return _HTML_MARKUP.sub(lambda m: "&lt;" if m[0] == "<" else "&amp;", plain_text(text))
 
 
 def _walk(tokens) -> Iterable:

@@ -6,7 +6,7 @@ import pytest
 from lxml import html as lxml_html
 
 from lms_export.model import Source
-from lms_export.render import plain_text, references, to_html
+from lms_export.render import plain_text, plain_text_as_html, references, to_html
 
 SOURCES = [Source(2, 'Welch Labs: "Diffusion" <video>', "https://example.org/welch?a=1&b=2")]
 
@@ -70,3 +70,38 @@ def test_the_fast_path_renders_like_the_parser(text):
 def test_inline_rendering_and_plain_text():
     assert to_html("*em* text", inline=True) == "<em>em</em> text"
     assert plain_text("**Bold** <i>x</i> & y") == "Bold x & y"
+
+
+@pytest.mark.parametrize(
+    ("markdown", "shown"),
+    [
+        ("Escaping &lt;script&gt; in HTML", "Escaping <script> in HTML"),  # written to be seen, so seen
+        ("&lt;b&gt;", "<b>"),
+        ("`<b>`", "<b>"),
+        ("<b>bold</b> and <script>alert(1)</script>gone", "bold and gone"),
+        ("AT&amp;T, &copy; &#60;", "AT&T, © <"),
+        ("&amp;lt;", "&lt;"),  # the characters &lt;, not <
+        ("Tom & Jerry > Bugs", "Tom & Jerry > Bugs"),
+        ("Plain words", "Plain words"),
+    ],
+)
+def test_plain_text_is_the_characters_the_rendered_markdown_shows(markdown, shown):
+    assert plain_text(markdown) == shown
+    rendered = lxml_html.fragment_fromstring(to_html(markdown, inline=True), create_parent="div")
+    assert rendered.text_content() == shown
+
+
+@pytest.mark.parametrize(
+    ("markdown", "written"),
+    [
+        ("Escaping &lt;script&gt; in HTML", "Escaping &lt;script> in HTML"),
+        ("&lt;b&gt; <b>bold</b>", "&lt;b> bold"),
+        ("&amp;lt; &amp;copy &amp;#60", "&amp;lt; &amp;copy &amp;#60"),
+        ("Q & A > R&D ]]>", "Q & A > R&amp;D ]]>"),
+        ("Plain words", "Plain words"),
+    ],
+)
+def test_plain_text_as_html_shows_the_same_characters_when_read_as_html(markdown, written):
+    assert plain_text_as_html(markdown) == written
+    read = lxml_html.fragment_fromstring(written, create_parent="div")
+    assert len(read) == 0 and read.text_content() == plain_text(markdown)

@@ -27,7 +27,11 @@ The choices that decide how a question scores, each against the rule in
 Text is the sanitized HTML of :func:`lms_export.render.to_html` inside CDATA,
 as Moodle writes it; each image is embedded in the element of the text that
 shows it, as ``<file encoding="base64">`` named by its path in the deck and
-referred to as ``@@PLUGINFILE@@/path`` in the HTML.
+referred to as ``@@PLUGINFILE@@/path`` in the HTML. Question and category
+names and matching answers are plain text, but Moodle reads them as HTML too
+(its importer strips their tags, ``format_string`` shows them as HTML), so
+they are :func:`lms_export.render.plain_text_as_html`: a ``<script>`` the
+deck shows as text reaches Moodle as ``&lt;script>``, and shows as text there.
 """
 
 from __future__ import annotations
@@ -237,9 +241,10 @@ class _Bank:
     def category(self, card: Card | None = None) -> Category:
         if card is None:
             description = render.to_html(self.deck.description) if self.deck.description else ""
-            return Category(category_path(render.plain_text(self.deck.title)), description)
+            return Category(category_path(render.plain_text_as_html(self.deck.title)), description)
         subtitle = render.to_html(card.subtitle) if card.subtitle else ""
-        return Category(category_path(render.plain_text(self.deck.title), render.plain_text(card.title)), subtitle)
+        names = (render.plain_text_as_html(self.deck.title), render.plain_text_as_html(card.title))
+        return Category(category_path(*names), subtitle)
 
     def question(self, card: Card, q: Question) -> MoodleQuestion | None:
         """The Moodle question, or None (with a warning) when Moodle cannot score it as lms-export does."""
@@ -248,8 +253,9 @@ class _Bank:
             return self.text(card, markdown, inline)
 
         feedback = q.feedback
+        name = render.plain_text_as_html(q.title) if q.title else f"{render.plain_text_as_html(card.title)}: {q.id}"
         common = {
-            "name": render.plain_text(q.title) if q.title else f"{render.plain_text(card.title)}: {q.id}",
+            "name": name,
             "idnumber": qti.identifier("question", self.deck.id, card.id, q.id),
             "text": text(q.prompt),
             "points": templating.number(q.points),
@@ -309,8 +315,8 @@ class _Bank:
             return MoodleQuestion("essay", **{**common, "hints": ()})
         if isinstance(q, Matching):
             subquestions = tuple(
-                Subquestion(text(p.left, inline=True), render.plain_text(p.right)) for p in q.pairs
-            ) + tuple(Subquestion(Text(""), render.plain_text(d)) for d in q.distractors)
+                Subquestion(text(p.left, inline=True), render.plain_text_as_html(p.right)) for p in q.pairs
+            ) + tuple(Subquestion(Text(""), render.plain_text_as_html(d)) for d in q.distractors)
             return MoodleQuestion("matching", subquestions=subquestions, shuffle=q.shuffle, **common, **overall)
         if isinstance(q, Ordering):
             answers = tuple(Answer(text(item, inline=True), str(i)) for i, item in enumerate(q.items, start=1))
