@@ -24,6 +24,7 @@ from lms_export.errors import LmsExportError, Problem
 from lms_export.model import (
     DIFFICULTIES,
     QUESTION_TYPES,
+    SHOW_RESULTS,
     Card,
     Choice,
     Creator,
@@ -51,11 +52,13 @@ Locations = Mapping[Path_, int]
 
 IDENTIFIER = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 
-DECK_FIELDS = {"id", "title", "language", "description", "cards"}
+#: The LTI tool's quiz rules, set on the deck and overridden per card.
+QUIZ_RULE_FIELDS = {"max_attempts", "show_results", "due"}
+DECK_FIELDS = {"id", "title", "language", "description", "cards"} | QUIZ_RULE_FIELDS
 CARD_FIELDS = {
     "id", "title", "subtitle", "topic", "difficulty", "creator", "created", "body",
     "sources", "video", "related", "questions",
-}  # fmt: skip
+} | QUIZ_RULE_FIELDS  # fmt: skip
 QUESTION_FIELDS = {"id", "type", "title", "prompt", "points", "hint", "feedback", "shuffle"}
 CHOICE_FIELDS = {"id", "text", "correct", "feedback"}
 TYPE_FIELDS = {
@@ -88,6 +91,8 @@ class _Builder:
         self.card_id: str | None = None
         self.question_id: str | None = None
         self.scope: Path_ = ()
+        #: Whether the deck has a due date, which a card's ``after_due`` may rely on.
+        self.deck_due = False
 
     # -- reporting -------------------------------------------------------
 
@@ -178,6 +183,8 @@ class _Builder:
         title = self.get(m, (), "title", text)
         language = self.get(m, (), "language", language_tag, "en")
         description = self.get(m, (), "description", text, None)
+        rules = self.quiz_rules(m, (), deck_due=False)
+        self.deck_due = m.get("due") is not None
         raw_cards = self.items(m, (), "cards", required=True)
         if "cards" in m and isinstance(m["cards"], list) and not raw_cards:
             self.problem(("cards",), "a deck needs at least one card")
@@ -190,6 +197,9 @@ class _Builder:
             title=title,
             language=language,
             description=description,
+            max_attempts=rules["max_attempts"],
+            show_results=rules["show_results"] or "always",
+            due=rules["due"],
             cards=tuple(cards),
             base_dir=self.base_dir,
         )
@@ -218,9 +228,26 @@ class _Builder:
             sources=tuple(s for s in sources if s is not None),
             video=self.video(m.get("video"), (*path, "video")),
             related=tuple(r for r in self.each(m, path, "related", identifier) if r is not None),
+            **self.quiz_rules(m, path, deck_due=self.deck_due),
             questions=tuple(q for q in questions if q is not None),
         )
         return self.with_media(card, m, path)
+
+    def quiz_rules(self, m: dict, path: Path_, deck_due: bool) -> dict[str, Any]:
+        """A deck's or a card's quiz rules, None where unset; ``deck_due``: a card may rely on the deck's due.
+
+        ``after_due`` without a due date would hide results for good, which
+        is what ``never`` says: the author surely meant to give one.
+        """
+        rules = {
+            "max_attempts": self.get(m, path, "max_attempts", attempt_limit, None),
+            "show_results": self.get(m, path, "show_results", one_of(SHOW_RESULTS), None),
+            "due": self.get(m, path, "due", timestamp, None),
+        }
+        if rules["show_results"] == "after_due" and m.get("due") is None and not deck_due:
+            where = "the card or the deck" if path else "the deck"
+            self.problem((*path, "show_results"), f"after_due shows results once a due date passes: give {where} a due")
+        return rules
 
     def with_media(self, card: Card, m: dict, path: Path_) -> Card:
         """Check citations against the sources and collect the images the card shows."""
@@ -451,14 +478,27 @@ def merge_decks(decks: list[Deck]) -> Deck:
     if problems:
         raise LmsExportError(problems)
     first = decks[0]
+    rules: dict[str, Any] = {"max_attempts": first.max_attempts, "show_results": first.show_results, "due": first.due}
+    cards = tuple(c for d in decks for c in d.cards)
+    if len({(d.max_attempts, d.show_results, d.due) for d in decks}) > 1:
+        # The first deck names the merged one, but its rules are not the others': each card keeps its deck's.
+        rules = {}
+        cards = tuple(_with_rules_of(d, c) for d in decks for c in d.cards)
     return Deck(
         id=first.id,
         title=first.title,
         language=first.language,
         description=first.description,
-        cards=tuple(c for d in decks for c in d.cards),
+        **rules,
+        cards=cards,
         base_dir=first.base_dir,
     )
+
+
+def _with_rules_of(deck: Deck, card: Card) -> Card:
+    """``card`` with the quiz rules it has in ``deck`` written on it, so it keeps them in any deck."""
+    rules = deck.quiz_rules(card)
+    return dataclasses.replace(card, max_attempts=rules.max_attempts, show_results=rules.show_results, due=rules.due)
 
 
 def join_parts(parts: list[Deck]) -> Deck:
@@ -498,6 +538,9 @@ def deck_to_dict(deck: Deck) -> dict[str, Any]:
             "title": deck.title,
             "language": deck.language,
             "description": deck.description,
+            "max_attempts": deck.max_attempts,
+            "show_results": deck.show_results if deck.show_results != "always" else None,
+            "due": _iso(deck.due),
             "cards": [_card_to_dict(c) for c in deck.cards],
         }
     )
@@ -512,11 +555,14 @@ def _card_to_dict(card: Card) -> dict[str, Any]:
             "topic": card.topic,
             "difficulty": card.difficulty,
             "creator": card.creator and {"name": card.creator.name, "handle": card.creator.handle},
-            "created": card.created and card.created.isoformat().replace("+00:00", "Z"),
+            "created": _iso(card.created),
             "body": card.body,
             "sources": [{"id": s.id, "title": s.title, "url": s.url} for s in card.sources],
             "video": card.video and {"url": card.video.url, "title": card.video.title},
             "related": list(card.related),
+            "max_attempts": card.max_attempts,
+            "show_results": card.show_results,
+            "due": _iso(card.due),
             "questions": [_question_to_dict(q) for q in card.questions],
         }
     )
@@ -566,6 +612,10 @@ def _compact(value: Any) -> Any:
     if isinstance(value, list):
         return [_compact(v) for v in value]
     return value
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment and moment.isoformat().replace("+00:00", "Z")
 
 
 def _plain_number(value: float | None) -> float | int | None:
@@ -635,6 +685,12 @@ def whole_number(value: Any) -> int:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise _Invalid(f"must be a whole number, the n that [n] cites, not {value!r}")
+    return value
+
+
+def attempt_limit(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _Invalid(f"must be a whole number of attempts, 1 or more, not {value!r}")
     return value
 
 

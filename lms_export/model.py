@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import ClassVar
 
 DIFFICULTIES = ("beginner", "intermediate", "advanced")
+#: When the LTI tool shows a learner each question's verdict after a submission.
+SHOW_RESULTS = ("always", "after_due", "never")
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +201,10 @@ class Card:
     sources: tuple[Source, ...] = ()
     video: Video | None = None
     related: tuple[str, ...] = ()
+    # The card's own quiz rules (see QuizRules): each None where the deck's apply.
+    max_attempts: int | None = None
+    show_results: str | None = None
+    due: datetime | None = None
     questions: tuple[Question, ...] = ()
     media: tuple[MediaRef, ...] = ()
 
@@ -211,18 +217,57 @@ class Card:
         return next((s for s in self.sources if s.id == source_id), None)
 
 
+@dataclass(frozen=True, slots=True)
+class QuizRules:
+    """How often a learner may take a card's quiz, and when they see how each question went.
+
+    Only the LTI tool applies them: it scores on its server, so it can refuse
+    an attempt and keep the answer key to itself. A package (QTI, SCORM, a
+    cartridge) leaves attempts and feedback to the LMS that imports it.
+    """
+
+    #: Attempts per launch; None: unlimited.
+    max_attempts: int | None = None
+    #: Whether each question's verdict, earned points and feedback follow a submission:
+    #: ``always``, ``after_due`` (once ``due`` has passed) or ``never``.
+    show_results: str = "always"
+    #: When ``after_due`` starts showing results.
+    due: datetime | None = None
+
+    def results_shown(self, now: datetime) -> bool:
+        """Whether a submission made at ``now`` shows each question's verdict, points and feedback.
+
+        The total score is always shown: the gradebook gets it anyway.
+        """
+        if self.show_results == "after_due":
+            return self.due is not None and now >= self.due
+        return self.show_results == "always"
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Deck:
     id: str
     title: str
     language: str = "en"
     description: str | None = None
+    # The quiz rules (see QuizRules) of every card that does not set its own.
+    max_attempts: int | None = None
+    show_results: str = "always"
+    due: datetime | None = None
     cards: tuple[Card, ...]
     #: The folder relative media paths are resolved against (the deck file's).
     base_dir: Path | None = None
 
     def card(self, card_id: str) -> Card | None:
         return next((c for c in self.cards if c.id == card_id), None)
+
+    def quiz_rules(self, card: Card) -> QuizRules:
+        """The rules ``card``'s quiz is taken by: the card's own where it sets them, else the deck's."""
+        return QuizRules(
+            max_attempts=self.max_attempts if card.max_attempts is None else card.max_attempts,
+            show_results=card.show_results or self.show_results,
+            due=card.due or self.due,
+        )
 
     def media_path(self, ref: MediaRef) -> Path:
         return (self.base_dir or Path.cwd()) / ref.path
