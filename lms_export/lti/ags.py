@@ -9,6 +9,7 @@ already holds this score or a newer one (409: a retry after a lost answer).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -16,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -23,7 +25,10 @@ import jwt
 import requests
 
 from lms_export.lti.config import AGS
+from lms_export.lti.outbound import Forbidden, Outbound
 from lms_export.lti.store import Delivery, Platform, ToolKey
+
+log = logging.getLogger("lms_export.lti")
 
 SCORE = AGS + "score"
 LINEITEM = AGS + "lineitem"
@@ -87,7 +92,7 @@ def score_body(delivery: Delivery, canvas: bool) -> dict[str, Any]:
 
 
 def platform_message(response: requests.Response) -> str:
-    """What the platform said, short enough for a list of failures."""
+    """What the platform said, short enough for a log line (never for a page: it is the platform's text)."""
     try:
         data = response.json()
     except ValueError:
@@ -118,9 +123,12 @@ def retry_after(response: requests.Response) -> float | None:
 
 
 def _check(response: requests.Response, what: str) -> None:
+    """Raise what the outbox should do about a failed answer: the status in the error, the body in the log."""
     if response.ok:
         return
-    status, message = response.status_code, platform_message(response)
+    status = response.status_code
+    log.warning("%s: the platform answered %s: %s", what, status, platform_message(response))
+    message = _phrase(status)
     if status == 401:
         raise _Unauthorized(f"{what}: 401 {message}")
     if status == 429:
@@ -128,6 +136,13 @@ def _check(response: requests.Response, what: str) -> None:
     if status >= 500 or status == 408:
         raise RetryLater(f"{what}: {status} {message}", retry_after(response))
     raise Refused(f"{what}: {status} {message}")
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 def with_path(url: str, *segments: str) -> str:
@@ -180,15 +195,24 @@ class AgsClient:
         key: ToolKey,
         granted: Iterable[str],
         tokens: TokenCache,
-        session: requests.Session,
-        timeout: float,
+        http: Outbound,
     ):
         self.platform = platform
         self.key = key
         self.scopes = frozenset(granted) & {SCORE, LINEITEM, LINEITEM_READ}
         self.tokens = tokens
-        self.session = session
-        self.timeout = timeout
+        self.http = http
+
+    def _send(self, method: str, url: str, what: str, **kwargs: Any) -> requests.Response:
+        """One request to this platform: only on its registration's hosts, and through the outbound guard."""
+        if not self.platform.allows(url):
+            raise Refused(f"{what}: {url} is not on the hosts of the registration {self.platform.name}")
+        try:
+            return self.http.request(method, url, **kwargs)
+        except Forbidden as error:
+            raise Refused(f"{what}: {error}") from None
+        except requests.RequestException as error:
+            raise RetryLater(f"{what}: {error}") from None
 
     def _assertion(self) -> str:
         """The signed JWT the client credentials grant authenticates the tool with."""
@@ -213,10 +237,7 @@ class AgsClient:
             "client_assertion": self._assertion(),
             "scope": " ".join(sorted(self.scopes)),
         }
-        try:
-            response = self.session.post(self.platform.auth_token_url, data=form, timeout=self.timeout)
-        except requests.RequestException as error:
-            raise RetryLater(f"token: {type(error).__name__}: {error}") from None
+        response = self._send("POST", self.platform.auth_token_url, "token", data=form)
         try:
             _check(response, "token")
         except _Unauthorized as error:
@@ -227,7 +248,8 @@ class AgsClient:
             lifetime = float(data.get("expires_in", 3600))
             granted = str(data.get("scope") or " ".join(self.scopes)).split()
         except (ValueError, KeyError, TypeError):
-            raise RetryLater(f"token: the platform's answer is not a token: {platform_message(response)}") from None
+            log.warning("token: the platform's answer is not a token: %s", platform_message(response))
+            raise RetryLater("token: the platform's answer is not a token") from None
         token = Token(value, time.time() + lifetime - min(TOKEN_MARGIN, lifetime / 2), frozenset(granted))
         self.tokens.put(self.platform.id, self.scopes, token)
         return token
@@ -241,10 +263,7 @@ class AgsClient:
             if not need & token.scopes:
                 raise Refused(f"{what}: the platform did not grant the scope it needs ({' or '.join(sorted(need))})")
             headers = {"Authorization": f"Bearer {token.value}", **extra}
-            try:
-                response = self.session.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
-            except requests.RequestException as error:
-                raise RetryLater(f"{what}: {type(error).__name__}: {error}") from None
+            response = self._send(method, url, what, headers=headers, **kwargs)
             try:
                 _check(response, what)
             except _Unauthorized as error:

@@ -3,14 +3,14 @@
 =========================================  ==========================================================
 ``GET|POST /lti/login``                    OIDC login initiation (third-party initiated login)
 ``POST /lti/launch``                       the launch: a card (resource link) or the card picker (deep linking)
-``GET /lti/jwks``                          the tool's public keys
+``GET /lti/jwks/<key_set_id>``             a registration's public keys (``/lti/jwks``: the pre-1.0 shared set)
 ``GET|POST /lti/register/<invitation>``    LTI Dynamic Registration 1.0
 ``POST /lti/deeplink``                     the picked cards, answered to the platform
 ``POST /lti/view``                         the card page again, for the same launch ("Try again")
 ``POST /lti/submit``                       the quiz's answers: scored, stored, grade queued
 ``POST /lti/grades/retry``                 an instructor sends failed grades again
 ``GET /lti/card/<id>``                     a card's target link URI (launched, never opened directly)
-``GET /lti/config/canvas.json``            the Canvas developer key JSON
+``GET /lti/config/canvas/<key_set_id>.json`` a Canvas registration's developer key JSON
 ``GET /lti/assets/<name>``                 the card pages' stylesheet and script, the tool's own
 ``GET /lti/media/<path>``                  the cards' images
 ``GET /lti/health``                        ``ok``, for a load balancer or a start-up script
@@ -27,12 +27,13 @@ import logging
 import re
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
-from flask import Flask, Response, abort, jsonify, request, send_file
+from flask import Flask, Response, abort, g, jsonify, request, send_file
 from pylti1p3.exception import LtiException
 from pylti1p3.roles import DesignerRole, TeacherRole, TeachingAssistantRole
 from werkzeug.exceptions import HTTPException
@@ -41,6 +42,7 @@ from lms_export import page, templating
 from lms_export.lti import config, deeplink, grading, keys, registration
 from lms_export.lti.catalog import Catalog, gradable_points
 from lms_export.lti.config import ToolSettings
+from lms_export.lti.outbound import Outbound, OutboundPolicy
 from lms_export.lti.outbox import Deliverer, DeliverySettings, Worker
 from lms_export.lti.security import (
     DEEP_LINKING,
@@ -52,8 +54,17 @@ from lms_export.lti.security import (
     ToolLaunch,
     ToolLogin,
 )
-from lms_export.lti.store import FAILED, PENDING, GradeTarget, Launch, Store, digest
-from lms_export.model import Card
+from lms_export.lti.store import (
+    FAILED,
+    PENDING,
+    AttemptLimitReached,
+    GradeTarget,
+    Launch,
+    Platform,
+    Store,
+    digest,
+)
+from lms_export.model import Card, QuizRules
 
 log = logging.getLogger("lms_export.lti")
 
@@ -66,6 +77,10 @@ ASSETS = {"lti.css", "lti.js"}
 STATE = re.compile(r"state-[0-9a-f-]{36}")
 #: The tool's own pages run its one script and load nothing from elsewhere but images.
 PAGE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; base-uri 'none'"
+#: The card page's policy, which it also states in a meta tag; only a header can say frame-ancestors.
+CARD_PAGE_POLICY = f"{PAGE_POLICY}; frame-src {' '.join(page.VIDEO_HOSTS)}; form-action 'self'"
+#: Canvas Cloud's issuers. Its courses are not framed from there but from each school's host under instructure.com.
+CANVAS_CLOUD = frozenset(issuer for issuer, _ in config.CANVAS.values())
 
 
 @dataclass
@@ -76,16 +91,18 @@ class Tool:
     catalog: Catalog
     settings: ToolSettings
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
-    session: requests.Session = field(default_factory=requests.Session)
+    http: Outbound = field(init=False)
     jwks: JwksCache = field(init=False)
     worker: Worker | None = None
 
     def __post_init__(self) -> None:
-        self.jwks = JwksCache(self.settings.jwks_refetch_seconds, self.settings.http_timeout, self.session)
+        self.http = Outbound(OutboundPolicy(self.settings.http_timeout, insecure_local=self.settings.insecure_local))
+        self.jwks = JwksCache(self.http, self.settings.jwks_refetch_seconds)
 
     def start_delivery(self) -> Worker:
-        """Start this process's outbox worker, with its own HTTP session (sessions are not shared across threads)."""
-        self.worker = Worker(Deliverer(self.store, self.delivery)).start()
+        """Start this process's outbox worker, under the same outbound rules with the delivery's own deadline."""
+        policy = OutboundPolicy(self.delivery.timeout, insecure_local=self.settings.insecure_local)
+        self.worker = Worker(Deliverer(self.store, self.delivery, Outbound(policy))).start()
         return self.worker
 
 
@@ -102,14 +119,21 @@ def is_instructor(claims: dict[str, Any]) -> bool:
     return any(role(claims).check() for role in (TeacherRole, TeachingAssistantRole, DesignerRole))
 
 
-def grade_target(launch: Launch, card: Card, settings: ToolSettings) -> GradeTarget | None:
-    """Where this launch's grades go; None when the platform gave no way to post a score."""
+def grade_target(launch: Launch, card: Card, settings: ToolSettings, platform: Platform) -> GradeTarget | None:
+    """Where this launch's grades go; None when the platform gave no way to post a score.
+
+    The grade service URLs come from the launch, and are kept only on the
+    registration's own hosts: a bearer token is never sent anywhere else.
+    """
     endpoint = launch.claims.get(AGS_ENDPOINT)
     if not isinstance(endpoint, dict) or gradable_points(card) <= 0:
         return None
     scopes = [s for s in endpoint.get("scope") or [] if isinstance(s, str)]
-    urls = [endpoint.get("lineitem"), endpoint.get("lineitems")]
-    lineitem, lineitems = (u if isinstance(u, str) and urlsplit(u).scheme in ("http", "https") else None for u in urls)
+    lineitem, lineitems = (endpoint.get(name) for name in ("lineitem", "lineitems"))
+    for name, url in (("lineitem", lineitem), ("lineitems", lineitems)):
+        if url is not None and not platform.allows(url):
+            log.warning("launch from %s: its %s URL %r is not on the registration's hosts", platform.name, name, url)
+    lineitem, lineitems = (u if platform.allows(u) else None for u in (lineitem, lineitems))
     if not (lineitem or lineitems) or config.AGS + "score" not in scopes:
         return None
     return GradeTarget(
@@ -117,7 +141,7 @@ def grade_target(launch: Launch, card: Card, settings: ToolSettings) -> GradeTar
         lineitems_url=lineitems,
         resource_link_id=launch.claims[LTI + "resource_link"]["id"],
         card_id=card.id,
-        label=deeplink.label(card),
+        label=deeplink.label(card, platform.kind),
         score_maximum=gradable_points(card),
         scopes=tuple(scopes),
         submission_url=settings.card_url(card.id),
@@ -126,7 +150,7 @@ def grade_target(launch: Launch, card: Card, settings: ToolSettings) -> GradeTar
 
 def create_app(tool: Tool) -> Flask:
     """The tool as a WSGI application."""
-    app = Flask(__name__, static_folder=None)
+    app = _ToolFlask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = 256 * 1024
     store, catalog, settings = tool.store, tool.catalog, tool.settings
     templates = templating.environment("lti")
@@ -165,6 +189,12 @@ def create_app(tool: Tool) -> Flask:
         if time.time() - launch.created_at > LAUNCH_SECONDS:
             raise Refusal(403, "this launch has expired", "launch", "Open the card again from your course.")
         return launch
+
+    def registered(launch: Launch) -> Platform:
+        platform = store.platform(launch.platform_id)
+        if platform is None:
+            raise Refusal(403, "the platform of this launch is no longer registered with the tool", "platform")
+        return platform
 
     def launch_card(launch: Launch) -> Card:
         card = catalog.card(launch.card_id)
@@ -232,7 +262,8 @@ def create_app(tool: Tool) -> Flask:
     @app.route(config.LOGIN, methods=["GET", "POST"])
     def login() -> Response:
         value = browser() or secrets.token_urlsafe(24)
-        response = ToolLogin(store, settings, catalog.card_ids, value).redirect_response()
+        # The peer's own address: X-Forwarded-For is whatever the client chose to write.
+        response = ToolLogin(store, settings, catalog.card_ids, value).redirect_response(request.remote_addr or "")
         set_browser_cookie(response, value)
         return response
 
@@ -281,9 +312,7 @@ def create_app(tool: Tool) -> Flask:
             raise Refusal(400, "choose at least one card from the list", "card")
         if not store.answer_launch(launch.id):
             raise Refusal(409, "these cards were already sent to the course", "launch")
-        platform = store.platform(launch.platform_id)
-        assert platform is not None
-        token = deeplink.response_jwt(PlatformRegistration(platform, store), launch, settings, cards)
+        token = deeplink.response_jwt(PlatformRegistration(registered(launch), store), launch, settings, cards)
         return_url = deeplink.deep_link_settings(launch).get("deep_link_return_url")
         return render(
             "autopost.html.j2",
@@ -293,18 +322,37 @@ def create_app(tool: Tool) -> Flask:
             fields={"JWT": token},
         )
 
+    def quiz_rules(card: Card) -> QuizRules:
+        return catalog.deck_of(card.id).quiz_rules(card)
+
+    def attempts_left(launch: Launch, rules: QuizRules) -> int | None:
+        """What the launch may still submit; None when the card sets no limit."""
+        if rules.max_attempts is None:
+            return None
+        return max(rules.max_attempts - store.attempt_count(launch), 0)
+
     @app.post("/lti/view")
     def view() -> Response:
         launch = own_launch(RESOURCE_LINK)
-        return card_page(launch, launch_card(launch))
+        card = launch_card(launch)
+        rules = quiz_rules(card)
+        if attempts_left(launch, rules) == 0:
+            raise _attempts_used(rules)
+        return card_page(launch, card)
 
     @app.post(config.SUBMIT)
     def submit() -> Response:
         launch = own_launch(RESOURCE_LINK)
         card = launch_card(launch)
+        rules = quiz_rules(card)
         graded = grading.grade(card, request.form)
-        target = grade_target(launch, card, settings)
-        store.record_attempt(launch, graded.answers(), graded.score, graded.maximum, target)
+        target = grade_target(launch, card, settings, registered(launch))
+        try:
+            store.record_attempt(
+                launch, graded.answers(), graded.score, graded.maximum, target, max_attempts=rules.max_attempts
+            )
+        except AttemptLimitReached:
+            raise _attempts_used(rules) from None
         if target is not None and tool.worker is not None:
             tool.worker.wake()
         return render(
@@ -314,6 +362,9 @@ def create_app(tool: Tool) -> Flask:
             sent=target is not None,
             launch_id=launch.id,
             again=settings.url("/lti/view"),
+            results_shown=rules.results_shown(datetime.now(timezone.utc)),
+            results_due=_utc(rules.due) if rules.show_results == "after_due" else None,
+            attempts_left=attempts_left(launch, rules),
         )
 
     @app.post("/lti/grades/retry")
@@ -338,21 +389,45 @@ def create_app(tool: Tool) -> Flask:
     def card_url(card_id: str) -> Response:
         raise Refusal(400, "a card opens from a course in the LMS, through LTI", "launch")
 
-    @app.get(config.JWKS)
-    def jwks() -> Response:
-        response = jsonify(keys.jwks(store))
+    def key_set(published: list[Any]) -> Response:
+        response = jsonify(keys.jwks(published))
         response.cache_control.max_age = 300
         return response
 
-    @app.get(config.CANVAS_CONFIG)
-    def canvas_json() -> Response:
-        return jsonify(config.canvas_config(settings))
+    @app.get(config.JWKS)
+    def shared_jwks() -> Response:
+        """The one key set of registrations made before per-registration keys, for their LMSs."""
+        return key_set(store.shared_jwks_keys())
+
+    @app.get(config.JWKS + "/<key_set_id>")
+    def jwks(key_set_id: str) -> Response:
+        platform = store.platform_by_key_set(key_set_id)
+        if platform is None:
+            abort(404)
+        return key_set(store.keys_of(platform))
+
+    @app.get(config.CANVAS_CONFIG + "/<key_set_id>.json")
+    def canvas_json(key_set_id: str) -> Response:
+        """A Canvas registration's developer key JSON, for Canvas's "Enter URL" (its key set URL is the secret)."""
+        if store.platform_by_key_set(key_set_id) is None:
+            abort(404)
+        return jsonify(config.canvas_config(settings, key_set_id))
+
+    def frame_ancestors() -> str:
+        """The LMSs that may frame the tool's pages: those registered, and one registering itself right now."""
+        urls = [
+            url
+            for platform in store.platforms()
+            for url in (platform.issuer, platform.auth_login_url, *platform.origins_allowed())
+        ]
+        return " ".join(_framers([*urls, g.get("registering", "")])) or "'none'"
 
     @app.get(config.REGISTER + "/<invite>")
     def register_start(invite: str) -> Response:
+        # The platform being registered shows this page in a frame before it is registered.
+        g.registering = openid = request.args.get("openid_configuration", "")
         if not store.invite_valid(invite):
             raise Refusal(403, "this registration URL is unknown, used or expired", "invitation", _INVITE_HINT)
-        openid = request.args.get("openid_configuration", "")
         if not openid:
             raise Refusal(400, "open this URL from the LMS's tool registration page", "openid_configuration")
         return render(
@@ -364,19 +439,32 @@ def create_app(tool: Tool) -> Flask:
 
     @app.post(config.REGISTER + "/<invite>")
     def register_finish(invite: str) -> Response:
-        if not store.invite_valid(invite):
+        """Register the platform under a claim on the invitation, which one request at a time can hold.
+
+        The claim is taken before the tool calls the platform, so of parallel
+        posts exactly one registers; the others are refused while it runs. A
+        failed registration gives the invitation back, so the administrator's
+        URL still works; a successful one spends it.
+        """
+        g.registering = openid = request.form.get("openid_configuration", "")
+        if not store.claim_invite(invite):
+            if store.invite_valid(invite):
+                raise Refusal(409, "a registration with this URL is in progress", "invitation", _IN_PROGRESS_HINT)
             raise Refusal(403, "this registration URL is unknown, used or expired", "invitation", _INVITE_HINT)
         try:
             platform = registration.register(
-                store,
-                settings,
-                request.form.get("openid_configuration", ""),
-                request.form.get("registration_token") or None,
-                tool.session,
+                store, settings, openid, request.form.get("registration_token") or None, tool.http
             )
         except registration.RegistrationError as error:
+            store.release_invite(invite)
             raise Refusal(error.status, str(error), "registration") from None
-        store.use_invite(invite)
+        except BaseException:
+            store.release_invite(invite)
+            raise
+        if not store.use_invite(invite):
+            # This attempt outlived its claim, and another one registered with the invitation meanwhile.
+            store.remove_platform(platform.name, force=True)
+            raise Refusal(409, "this registration URL was used by another registration", "invitation", _INVITE_HINT)
         return render("registered.html.j2", platform=platform, deployments=store.deployments(platform.id))
 
     @app.get(config.ASSETS + "<name>")
@@ -401,8 +489,19 @@ def create_app(tool: Tool) -> Flask:
 
     @app.after_request
     def headers(response: Response) -> Response:
+        """What every response says to the browser: errors, redirects, JSON and files included.
+
+        Every page may be framed only by the LMSs that use the tool (a page
+        with its own policy gets frame-ancestors added, the card page gets
+        the whole policy), no URL of the tool travels on in a Referer, since
+        a registration URL carries secrets, and no file is sniffed into
+        another type.
+        """
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if response.mimetype == "text/html":
+            policy = response.headers.get("Content-Security-Policy", CARD_PAGE_POLICY)
+            response.headers["Content-Security-Policy"] = f"{policy}; frame-ancestors {frame_ancestors()}"
         return response
 
     return app
@@ -414,6 +513,17 @@ _COOKIE_HINT = (
     " allow them for this site, or have the card open in a new window."
 )
 _INVITE_HINT = "Ask the tool's administrator for a new one (lms-export lti register-url)."
+_IN_PROGRESS_HINT = "Wait for it to finish; if it fails, this URL works again."
+
+
+def _attempts_used(rules: QuizRules) -> Refusal:
+    """The refusal of a submission, or of another try, once the launch has used every attempt."""
+    count = rules.max_attempts
+    return Refusal(403, f"you have used the {count} attempt{'s' if count != 1 else ''} this quiz allows", "attempts")
+
+
+def _utc(moment: datetime | None) -> str | None:
+    return moment and moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _origin(url: object) -> str:
@@ -421,3 +531,39 @@ def _origin(url: object) -> str:
         raise Refusal(400, "the platform gave no deep linking return URL", "deep_link_return_url")
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+#: A host name or IPv6 address: nothing that could end a CSP source or directive gets into the policy.
+_HOST = re.compile(r"[a-z0-9.-]+|[0-9a-f:.]+")
+
+
+class _ToolFlask(Flask):
+    """Flask, logging an unhandled exception's path without the invitation a registration URL carries."""
+
+    def log_exception(self, exc_info: Any) -> None:
+        self.logger.error(
+            "Exception on %s [%s]", config.redact_invitations(request.path), request.method, exc_info=exc_info
+        )
+
+
+def _framers(urls: Iterable[str]) -> list[str]:
+    """CSP sources for the origins of ``urls`` (scheme, host and port, nothing else from a URL gets in).
+
+    A Canvas Cloud issuer also brings ``https://*.instructure.com``, the
+    hosts its courses are framed from.
+    """
+    sources = set()
+    for url in urls:
+        parts = urlsplit(url)
+        try:
+            port = parts.port
+        except ValueError:
+            continue
+        host = parts.hostname or ""
+        if parts.scheme not in ("http", "https") or not _HOST.fullmatch(host):
+            continue
+        origin = f"{parts.scheme}://{f'[{host}]' if ':' in host else host}"
+        sources.add(origin if port is None else f"{origin}:{port}")
+        if origin in CANVAS_CLOUD:
+            sources.add("https://*.instructure.com")
+    return sorted(sources)

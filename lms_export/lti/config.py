@@ -7,6 +7,7 @@ registration request and the routes can never disagree.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,7 +24,7 @@ SUBMIT = "/lti/submit"
 DEEP_LINK = "/lti/deeplink"
 ASSETS = "/lti/assets/"
 MEDIA = "/lti/media/"
-CANVAS_CONFIG = "/lti/config/canvas.json"
+CANVAS_CONFIG = "/lti/config/canvas"
 
 TITLE = "lms-export cards"
 DESCRIPTION = "Learning cards with a quiz, graded by the tool and sent to the gradebook."
@@ -40,8 +41,22 @@ CANVAS = {
 }
 
 
-def canvas_preset(environment: str = "production", host: str | None = None) -> dict[str, str]:
-    """Canvas Cloud's endpoints; ``host`` for a self-hosted Canvas, which serves them itself."""
+#: A dynamic registration URL's invitation, a credential that must not reach a log.
+_INVITATION = re.compile(r"(" + REGISTER + r"/)[^/?#\s\"]+")
+
+
+def redact_invitations(text: str) -> str:
+    """``text`` with every invitation of a registration URL replaced, for logs."""
+    return _INVITATION.sub(r"\1[redacted]", text)
+
+
+def canvas_preset(environment: str = "production", host: str | None = None) -> dict[str, Any]:
+    """Canvas Cloud's endpoints; ``host`` for a self-hosted Canvas, which serves them itself.
+
+    Canvas's issuer is not the host of its endpoints, so the preset allows
+    that host by name (a Canvas Cloud school's own host, where its grade
+    services live, the operator adds with ``--allow-host``).
+    """
     issuer, sso = CANVAS[environment]
     if host is not None:
         sso = _origin(host)
@@ -51,6 +66,7 @@ def canvas_preset(environment: str = "production", host: str | None = None) -> d
         "auth_login_url": f"{sso}/api/lti/authorize_redirect",
         "auth_token_url": f"{sso}/login/oauth2/token",
         "key_set_url": f"{sso}/api/lti/security/jwks",
+        "hosts": [sso],
     }
 
 
@@ -88,8 +104,10 @@ class ToolSettings:
     leeway: float = 30.0
     #: A platform's JWKS is fetched again for an unknown kid at most this often.
     jwks_refetch_seconds: float = 10.0
-    #: Timeout of every request the tool makes to a platform.
+    #: Deadline of every exchange the tool has with a platform, all of it.
     http_timeout: float = 10.0
+    #: ``serve --insecure-local``: the tool may call plain http and loopback addresses (tests, local trials).
+    insecure_local: bool = False
 
     def __post_init__(self) -> None:
         try:
@@ -108,6 +126,10 @@ class ToolSettings:
 
     def url(self, path: str) -> str:
         return self.base_url + path
+
+    def jwks_url(self, key_set_id: str) -> str:
+        """A registration's own key set URL, given to that platform alone."""
+        return self.url(f"{JWKS}/{key_set_id}")
 
     def card_url(self, card_id: str) -> str:
         return launch.card_url(self.base_url, card_id)
@@ -128,8 +150,11 @@ class ToolSettings:
         return None
 
 
-def canvas_config(settings: ToolSettings, privacy: str = "name_only") -> dict[str, Any]:
+def canvas_config(settings: ToolSettings, key_set_id: str, privacy: str = "name_only") -> dict[str, Any]:
     """The developer key JSON Canvas accepts under Admin > Developer Keys > + LTI Key > Paste JSON.
+
+    ``key_set_id`` names the registration whose keys Canvas will trust: each
+    Canvas gets its own key set URL.
 
     Deep Linking is offered in link selection (modules) and in assignment
     selection, where the picked cards become graded assignments.
@@ -159,6 +184,6 @@ def canvas_config(settings: ToolSettings, privacy: str = "name_only") -> dict[st
                 "settings": {"text": TITLE, "placements": placements},
             }
         ],
-        "public_jwk_url": settings.url(JWKS),
+        "public_jwk_url": settings.jwks_url(key_set_id),
         "custom_fields": {},
     }

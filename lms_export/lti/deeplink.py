@@ -26,15 +26,23 @@ SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 DATA = "https://purl.imsglobal.org/spec/lti-dl/claim/data"
 
 
-def label(card: Card) -> str:
-    return render.plain_text(card.title)
+def label(card: Card, kind: str) -> str:
+    """The card's title as a platform of ``kind`` names an activity or gradebook column.
+
+    The title's words, never its markup. Moodle reads activity names as HTML
+    (``format_string``, after its importer strips tags), so a title showing
+    ``<script>`` reaches it escaped; Canvas and the specification read them
+    as plain text.
+    """
+    return render.plain_text_as_html(card.title) if kind == "moodle" else render.plain_text(card.title)
 
 
-def resource(settings: ToolSettings, card: Card) -> DeepLinkResource:
-    link = DeepLinkResource().set_url(settings.card_url(card.id)).set_title(label(card))
+def resource(settings: ToolSettings, card: Card, kind: str = "lti") -> DeepLinkResource:
+    title = label(card, kind)
+    link = DeepLinkResource().set_url(settings.card_url(card.id)).set_title(title)
     points = gradable_points(card)
     if points > 0:
-        link.set_lineitem(LineItem().set_label(label(card)).set_score_maximum(points).set_resource_id(card.id))
+        link.set_lineitem(LineItem().set_label(title).set_score_maximum(points).set_resource_id(card.id))
     return link
 
 
@@ -58,4 +66,5 @@ def response_jwt(
 ) -> str:
     """The signed LtiDeepLinkingResponse carrying one resource link per card."""
     response = _Response(registration, launch.deployment_id, deep_link_settings(launch))
-    return response.get_response_jwt([resource(settings, card) for card in cards])
+    kind = registration.platform.kind
+    return response.get_response_jwt([resource(settings, card, kind) for card in cards])

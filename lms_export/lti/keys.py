@@ -1,8 +1,15 @@
-"""The tool's RSA keys: the newest signs, every key not retired is published.
+"""The tool's RSA keys: one key set per registration, the newest signs, every key not retired is published.
 
-Platforms fetch the tool's JWKS when they check a client assertion or a deep
-linking response, and some cache it for hours. A rotated key therefore stays
-in the JWKS until an administrator retires it, so messages signed just before
+Each registration has key pairs of its own, published at a key set URL
+given only to that platform (``/lti/jwks/<key_set_id>``). So a client
+assertion the tool signs for one registration never verifies at another
+platform: whoever registers a rogue "platform" gets assertions signed with
+keys no other platform trusts. Registrations made before this shared one key
+set at ``/lti/jwks``, which stays published for them.
+
+Platforms fetch a JWKS when they check a client assertion or a deep linking
+response, and some cache it for hours. A rotated key therefore stays
+published until an administrator retires it, so messages signed just before
 a rotation still verify.
 """
 
@@ -15,13 +22,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwcrypto.jwk import JWK
 
-from lms_export.lti.store import Store, ToolKey
+from lms_export.lti.store import Platform, Store, ToolKey
 
 KEY_BITS = 2048
 
 
-def new_key(store: Store) -> ToolKey:
-    """A fresh RSA key, stored; from now on the tool signs with it."""
+def generate() -> tuple[str, str, dict[str, Any]]:
+    """A fresh RSA key pair: its kid, private PEM and public JWK."""
     private = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
     pem = private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -30,20 +37,24 @@ def new_key(store: Store) -> ToolKey:
     kid = jwk.thumbprint()
     public = json.loads(jwk.export_public())
     public.update(kid=kid, alg="RS256", use="sig")
-    store.add_key(kid, pem, public)
-    return store.tool_keys()[0]
+    return kid, pem, public
 
 
-def active_key(store: Store) -> ToolKey:
-    """The key the tool signs with, made on first use."""
-    keys = store.tool_keys()
-    return keys[0] if keys else new_key(store)
+def rotate(store: Store, platform: Platform | None) -> ToolKey:
+    """A fresh key for a registration (None: the shared set), stored; from now on it signs."""
+    store.add_key(*generate(), platform_id=platform.id if platform is not None else None)
+    return store.keys_of(platform)[0]
 
 
-def jwks(store: Store) -> dict[str, Any]:
-    """The tool's public keys, as platforms fetch them."""
-    active_key(store)
-    return {"keys": [key.public_jwk for key in store.tool_keys()]}
+def signing_key(store: Store, platform: Platform) -> ToolKey:
+    """The key the tool signs with for this registration, made on first use."""
+    keys = store.keys_of(platform)
+    return keys[0] if keys else rotate(store, platform)
+
+
+def jwks(keys: list[ToolKey]) -> dict[str, Any]:
+    """Public keys as platforms fetch them."""
+    return {"keys": [key.public_jwk for key in keys]}
 
 
 def public_pem(key: ToolKey) -> str:

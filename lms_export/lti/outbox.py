@@ -27,10 +27,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
-
 from lms_export.lti import keys
 from lms_export.lti.ags import AgsClient, Refused, RetryLater, Superseded, TokenCache, score_body
+from lms_export.lti.outbound import Outbound, OutboundPolicy
 from lms_export.lti.store import DELIVERED, FAILED, SUPERSEDED, Delivery, Store
 
 log = logging.getLogger("lms_export.lti")
@@ -41,7 +40,7 @@ PURGE_EVERY = 600
 
 @dataclass(frozen=True)
 class DeliverySettings:
-    #: Seconds every request to a platform may take.
+    #: Seconds every exchange with a platform may take, all of it (the outbound guard's deadline).
     timeout: float = 10.0
     #: The first retry waits this long; each next one twice as long, up to ``backoff_cap``.
     backoff: float = 5.0
@@ -87,12 +86,12 @@ class Deliverer:
         self,
         store: Store,
         settings: DeliverySettings | None = None,
-        session: requests.Session | None = None,
+        http: Outbound | None = None,
         tokens: TokenCache | None = None,
     ):
         self.store = store
         self.settings = settings or DeliverySettings()
-        self.session = session or requests.Session()
+        self.http = http or Outbound(OutboundPolicy(deadline=self.settings.timeout))
         self.tokens = tokens or TokenCache()
         self.owner = owner_id()
 
@@ -120,9 +119,7 @@ class Deliverer:
         if platform is None:
             self.store.finish(delivery.id, self.owner, FAILED, "the platform was removed from the tool")
             return FAILED
-        client = AgsClient(
-            platform, keys.active_key(self.store), delivery.scopes, self.tokens, self.session, self.settings.timeout
-        )
+        client = AgsClient(platform, keys.signing_key(self.store, platform), delivery.scopes, self.tokens, self.http)
         try:
             lineitem = delivery.lineitem_url or self._line_item(client, delivery)
             client.post_score(lineitem, score_body(delivery, platform.kind == "canvas"))
@@ -143,12 +140,12 @@ class Deliverer:
 
     def _line_item(self, client: AgsClient, delivery: Delivery) -> str:
         """The line item of a launch that gave only the container: found, or created once."""
-        known = self.store.line_item_url(delivery.grade_key)
+        known = self.store.line_item_url(delivery.platform_id, delivery.grade_key)
         if known:
             return known
         if not delivery.lineitems_url:
             raise Refused("the launch gave no line item and no line items URL")
-        if not self.store.claim_line_item(delivery.grade_key, self.owner, self.settings.lease):
+        if not self.store.claim_line_item(delivery.platform_id, delivery.grade_key, self.owner, self.settings.lease):
             raise RetryLater("another worker is finding or creating this line item", delay=1.0)
         url = client.find_line_item(delivery.lineitems_url, delivery.resource_link_id, delivery.card_id)
         if url is None:
@@ -159,7 +156,7 @@ class Deliverer:
                 delivery.label,
                 delivery.score_maximum,
             )
-        self.store.save_line_item(delivery.grade_key, url)
+        self.store.save_line_item(delivery.platform_id, delivery.grade_key, url)
         return url
 
 

@@ -15,20 +15,22 @@ pylti1p3 has no dynamic registration, so the exchange is here:
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
 from lms_export.errors import LmsExportError
-from lms_export.launch import is_loopback
-from lms_export.lti.config import DESCRIPTION, JWKS, LAUNCH, LOGIN, SCOPES, TITLE, ToolSettings
-from lms_export.lti.store import Platform, Store
+from lms_export.lti import keys
+from lms_export.lti.config import DESCRIPTION, LAUNCH, LOGIN, SCOPES, TITLE, ToolSettings
+from lms_export.lti.outbound import Forbidden, Outbound
+from lms_export.lti.store import Platform, Store, host_of, new_key_set_id
+
+log = logging.getLogger("lms_export.lti")
 
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
-#: How long an invitation URL stays good.
-INVITE_SECONDS = 7 * 86400
 
 
 class RegistrationError(Exception):
@@ -39,38 +41,47 @@ class RegistrationError(Exception):
         self.status = status
 
 
-def _secure_url(value: object, what: str) -> str:
+def _url(value: object, what: str, http: Outbound) -> str:
     if not isinstance(value, str):
         raise RegistrationError(f"the platform's configuration has no {what}")
-    parts = urlsplit(value)
-    if parts.netloc and (parts.scheme == "https" or (parts.scheme == "http" and is_loopback(value))):
-        return value
-    raise RegistrationError(f"the platform's {what} is not an https URL: {value!r}")
-
-
-def _origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.scheme, parts.netloc
-
-
-def platform_configuration(url: str, session: requests.Session, timeout: float) -> dict[str, Any]:
-    """The platform's OpenID configuration, checked for what a registration needs."""
-    _secure_url(url, "openid_configuration URL")
     try:
-        response = session.get(url, timeout=timeout, headers={"Accept": "application/json"})
+        http.policy.check_url(value)
+    except Forbidden as error:
+        raise RegistrationError(f"the platform's {what}: {error}") from None
+    return value
+
+
+def platform_configuration(url: str, http: Outbound) -> dict[str, Any]:
+    """The platform's OpenID configuration, checked for what a registration needs.
+
+    Every endpoint must be on the issuer's host, and the issuer on the host
+    of the configuration URL: a registration cannot name another platform's
+    token endpoint (an operator who must allow another host registers the
+    platform with ``lms-export lti platform add --allow-host``).
+    """
+    _url(url, "openid_configuration URL", http)
+    try:
+        response = http.get(url, headers={"Accept": "application/json"})
         response.raise_for_status()
         config = response.json()
+    except Forbidden as error:
+        raise RegistrationError(f"the platform's configuration is not read: {error}") from None
     except requests.RequestException as error:
-        raise RegistrationError(f"the platform's configuration could not be read from {url}: {error}", 502) from None
+        log.warning("registration: the configuration at %s could not be read: %s", url, error)
+        raise RegistrationError("the platform's configuration could not be read", 502) from None
     except ValueError:
-        raise RegistrationError(f"the platform's configuration at {url} is not JSON", 502) from None
+        raise RegistrationError("the platform's configuration is not JSON", 502) from None
     if not isinstance(config, dict):
-        raise RegistrationError(f"the platform's configuration at {url} is not a JSON object", 502)
-    issuer = _secure_url(config.get("issuer"), "issuer")
-    if _origin(issuer) != _origin(url):
-        raise RegistrationError(f"the issuer {issuer} is not on the host of the configuration URL {url}")
+        raise RegistrationError("the platform's configuration is not a JSON object", 502)
+    issuer = _url(config.get("issuer"), "issuer", http)
+    if host_of(issuer) != host_of(url):
+        raise RegistrationError(f"the issuer {issuer} is not on the host of the configuration URL")
     for name in ("authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint"):
-        _secure_url(config.get(name), name)
+        if host_of(_url(config.get(name), name, http)) != host_of(issuer):
+            raise RegistrationError(f"the platform's {name} is not on the issuer's host ({host_of(issuer)})")
+    audience = config.get("authorization_server")
+    if audience is not None and (not isinstance(audience, str) or host_of(audience) != host_of(issuer)):
+        raise RegistrationError(f"the platform's authorization_server is not on the issuer's host ({host_of(issuer)})")
     algorithms = config.get("id_token_signing_alg_values_supported", ["RS256"])
     if not isinstance(algorithms, list) or "RS256" not in algorithms:
         raise RegistrationError("the platform does not sign id_tokens with RS256")
@@ -84,8 +95,8 @@ def product(config: dict[str, Any]) -> str:
     return code if code in ("canvas", "moodle") else "lti"
 
 
-def client_metadata(settings: ToolSettings, config: dict[str, Any]) -> dict[str, Any]:
-    """What the tool registers: its endpoints, keys, scopes and Deep Linking message."""
+def client_metadata(settings: ToolSettings, config: dict[str, Any], key_set_id: str) -> dict[str, Any]:
+    """What the tool registers: its endpoints, its key set for this registration alone, scopes and Deep Linking."""
     supported = config.get("scopes_supported")
     scopes = [s for s in SCOPES if not isinstance(supported, list) or s in supported]
     message: dict[str, Any] = {"type": "LtiDeepLinkingRequest", "target_link_uri": settings.url(LAUNCH), "label": TITLE}
@@ -98,7 +109,7 @@ def client_metadata(settings: ToolSettings, config: dict[str, Any]) -> dict[str,
         "initiate_login_uri": settings.url(LOGIN),
         "redirect_uris": [settings.url(LAUNCH)],
         "client_name": TITLE,
-        "jwks_uri": settings.url(JWKS),
+        "jwks_uri": settings.jwks_url(key_set_id),
         "token_endpoint_auth_method": "private_key_jwt",
         "scope": " ".join(scopes),
         TOOL_CONFIGURATION: {
@@ -116,26 +127,26 @@ def register(
     settings: ToolSettings,
     openid_configuration: str,
     registration_token: str | None,
-    session: requests.Session,
+    http: Outbound,
 ) -> Platform:
-    """Register the tool with the platform and store the registration it answers with."""
-    config = platform_configuration(openid_configuration, session, settings.http_timeout)
+    """Register the tool with the platform and store the registration it answers with, with a key pair of its own."""
+    config = platform_configuration(openid_configuration, http)
     headers = {"Accept": "application/json"}
     if registration_token:
         headers["Authorization"] = f"Bearer {registration_token}"
+    key_set_id = new_key_set_id()
     try:
-        response = session.post(
-            config["registration_endpoint"],
-            json=client_metadata(settings, config),
-            headers=headers,
-            timeout=settings.http_timeout,
+        response = http.post(
+            config["registration_endpoint"], json=client_metadata(settings, config, key_set_id), headers=headers
         )
+    except Forbidden as error:
+        raise RegistrationError(f"the platform's registration endpoint is not called: {error}") from None
     except requests.RequestException as error:
-        raise RegistrationError(f"the platform's registration endpoint did not answer: {error}", 502) from None
+        log.warning("registration: the registration endpoint did not answer: %s", error)
+        raise RegistrationError("the platform's registration endpoint did not answer", 502) from None
     if not response.ok:
-        raise RegistrationError(
-            f"the platform refused the registration: {response.status_code} {response.text[:300]}", 502
-        )
+        log.warning("registration refused: %s %s", response.status_code, " ".join(response.text.split())[:300])
+        raise RegistrationError(f"the platform refused the registration ({response.status_code})", 502)
     try:
         answer = response.json()
         client_id = answer["client_id"]
@@ -155,6 +166,8 @@ def register(
             key_set_url=config["jwks_uri"],
             auth_audience=config.get("authorization_server") or None,
             deployments=[str(deployment)] if deployment else [],
+            key=keys.generate(),
+            key_set_id=key_set_id,
         )
     except LmsExportError as error:
         raise RegistrationError(str(error), 409) from None

@@ -26,6 +26,7 @@ into a 4xx page: a forged or broken launch never reaches a 500.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -45,7 +46,10 @@ from pylti1p3.tool_config import ToolConfAbstract
 
 from lms_export.lti import keys
 from lms_export.lti.config import LAUNCH, ToolSettings
-from lms_export.lti.store import IssuedState, Platform, Store, digest
+from lms_export.lti.outbound import Outbound
+from lms_export.lti.store import IssuedState, Platform, Store, ToolKey, digest
+
+log = logging.getLogger("lms_export.lti")
 
 ALGORITHM = "RS256"
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -75,37 +79,49 @@ class _KeySet:
 
 @dataclass
 class JwksCache:
-    """Platform public keys by JWKS URL and kid, shared by every launch a process validates."""
+    """Platform public keys by registration, JWKS URL and kid, shared by every launch a process validates.
 
+    A fetch holds a lock of its own registration and URL only, under the
+    outbound guard's deadline and size cap: one slow or hostile platform
+    never delays another's launches.
+    """
+
+    http: Outbound
     refetch_seconds: float = 10.0
-    timeout: float = 10.0
-    session: requests.Session = field(default_factory=requests.Session)
     fetches: int = 0
-    _sets: dict[str, _KeySet] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _sets: dict[tuple[int, str], _KeySet] = field(default_factory=dict)
+    _locks: dict[tuple[int, str], threading.Lock] = field(default_factory=dict)
+    _locks_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def key(self, url: str, kid: object) -> Any:
+    def key(self, platform: Platform, kid: object) -> Any:
         if not isinstance(kid, str) or not kid:
             raise LaunchError("kid", "the id_token header names no key (kid)")
-        known = self._sets.get(url)
+        where = (platform.id, platform.key_set_url)
+        known = self._sets.get(where)
         if known is not None and kid in known.keys:
             return known.keys[kid]
-        with self._lock:
-            known = self._sets.get(url)
+        with self._lock(where):
+            known = self._sets.get(where)
             if known is None or (kid not in known.keys and time.time() - known.fetched_at >= self.refetch_seconds):
-                known = self._fetch(url)
+                known = self._fetch(where)
         if kid not in known.keys:
-            raise LaunchError("kid", f"no RS256 key {kid!r} in the platform's JWKS ({url})")
+            raise LaunchError("kid", f"no RS256 key {kid!r} in the platform's JWKS ({platform.key_set_url})")
         return known.keys[kid]
 
-    def _fetch(self, url: str) -> _KeySet:
+    def _lock(self, where: tuple[int, str]) -> threading.Lock:
+        with self._locks_lock:
+            return self._locks.setdefault(where, threading.Lock())
+
+    def _fetch(self, where: tuple[int, str]) -> _KeySet:
+        url = where[1]
         self.fetches += 1
         try:
-            response = self.session.get(url, timeout=self.timeout)
+            response = self.http.get(url, headers={"Accept": "application/json"})
             response.raise_for_status()
             listed = response.json()["keys"]
         except (requests.RequestException, ValueError, KeyError, TypeError) as error:
-            raise LaunchError("kid", f"the platform's JWKS could not be read from {url}: {error}") from None
+            log.warning("JWKS of %s not read: %s", url, error)
+            raise LaunchError("kid", f"the platform's JWKS could not be read from {url}") from None
         found = {}
         for jwk in listed if isinstance(listed, list) else []:
             if not isinstance(jwk, dict) or jwk.get("kty") != "RSA" or jwk.get("alg", ALGORITHM) != ALGORITHM:
@@ -117,7 +133,7 @@ class JwksCache:
             except (jwt.InvalidKeyError, ValueError, KeyError, TypeError):
                 continue
         known = _KeySet(found, time.time())
-        self._sets[url] = known
+        self._sets[where] = known
         return known
 
 
@@ -129,7 +145,7 @@ class PlatformRegistration(Registration):
 
     def __init__(self, platform: Platform, store: Store):
         self.platform = platform
-        key = keys.active_key(store)
+        key = keys.signing_key(store, platform)
         self.set_issuer(platform.issuer).set_client_id(platform.client_id)
         self.set_auth_login_url(platform.auth_login_url).set_auth_token_url(platform.auth_token_url)
         self.set_key_set_url(platform.key_set_url)
@@ -141,7 +157,7 @@ class PlatformRegistration(Registration):
 @lru_cache(maxsize=16)
 def _public_pem(kid: str, private_pem: str) -> str:
     """Loading an RSA key costs milliseconds; a launch should not pay it again."""
-    return keys.public_pem(keys.ToolKey(kid, private_pem, {}, 0.0, None))
+    return keys.public_pem(ToolKey(kid, private_pem, {}, 0.0, None))
 
 
 class ToolConf(ToolConfAbstract):
@@ -223,8 +239,12 @@ class ToolLogin(FlaskOIDCLogin):
         self.card_ids = card_ids
         self.browser = browser
 
-    def redirect_response(self) -> Any:
-        """The redirect to the platform's authorization endpoint, with the state cookie set."""
+    def redirect_response(self, client: str) -> Any:
+        """The redirect to the platform's authorization endpoint, with the state cookie set.
+
+        ``client`` is the address the login came from: the store bounds the
+        states each address holds, and refuses (429) once too many are live.
+        """
         target = self._get_request_param("target_link_uri")
         if self.settings.target(target, self.card_ids) is None:
             raise LaunchError("target_link_uri", f"{target!r} is not one of this tool's launch URLs")
@@ -234,7 +254,9 @@ class ToolLogin(FlaskOIDCLogin):
             raise LaunchError("login", str(error)) from None
         query = parse_qs(urlsplit(redirect.get_redirect_url()).query)
         platform = self._registration.platform
-        self.store.issue_state(query["state"][0], query["nonce"][0], self.browser, platform.id, target)
+        state, nonce = query["state"][0], query["nonce"][0]
+        if not self.store.issue_state(state, nonce, self.browser, platform.id, target, client=client):
+            raise LaunchError("login", "too many logins are in progress; try again in a few minutes", 429)
         return redirect.do_redirect()
 
 
@@ -363,7 +385,7 @@ class ToolLaunch(FlaskMessageLaunch):
 
     def validate_jwt_signature(self) -> ToolLaunch:
         registration = self._registration
-        key = self.jwks.key(registration.get_key_set_url(), self._jwt["header"].get("kid"))
+        key = self.jwks.key(registration.platform, self._jwt["header"].get("kid"))
         try:
             jwt.decode(
                 self._get_id_token(),
@@ -396,6 +418,14 @@ class ToolLaunch(FlaskMessageLaunch):
         deployment_id = self._jwt["body"].get(LTI + "deployment_id")
         if not isinstance(deployment_id, str) or not deployment_id:
             raise LaunchError("deployment_id", "missing")
+        if len(deployment_id) > 255:
+            raise LaunchError("deployment_id", "longer than 255 characters")
+        platform = self._registration.platform
+        if platform.deployments_policy == "auto" and not self.store.has_deployment(platform.id, deployment_id):
+            # Canvas makes a new deployment id each time the tool is installed in a course or
+            # sub-account; the id_token that names it is the platform's own, signature checked.
+            self.store.add_deployment(platform.id, deployment_id)
+            log.info("platform %s: deployment %s recorded on its first launch", platform.name, deployment_id)
         try:
             super().validate_deployment()
         except LtiException:

@@ -9,20 +9,41 @@ worker opens its own database connections and runs its own outbox thread
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 
-from lms_export.lti import keys
 from lms_export.lti.app import Tool, create_app
 from lms_export.lti.catalog import Catalog
-from lms_export.lti.config import ToolSettings
+from lms_export.lti.config import ToolSettings, redact_invitations
 from lms_export.lti.outbox import DeliverySettings
 from lms_export.lti.store import Store
 
 #: The tool of this worker process, for the exit hook.
 _tool: Tool | None = None
+
+#: gunicorn's default access log line with the path alone where it has the request line: no query strings,
+#: which carry a registration's token and the login hints of launches.
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+
+
+class AccessLogger(Logger):
+    """gunicorn's logger, with invitations cut out of access log lines.
+
+    A format can leave out query strings but not part of a path: every
+    atom that might hold ``/lti/register/<invitation>`` (the path, the
+    request line, the referrer, the environ) has the invitation replaced,
+    and the referrer loses its query string, which can hold the
+    platform's registration token.
+    """
+
+    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: timedelta) -> dict[str, Any]:
+        atoms = super().atoms(resp, req, environ, request_time)
+        atoms["f"] = atoms["f"].partition("?")[0]
+        return {name: redact_invitations(value) if isinstance(value, str) else value for name, value in atoms.items()}
 
 
 class _Server(BaseApplication):
@@ -55,9 +76,7 @@ def run(
     delivery: DeliverySettings | None = None,
 ) -> None:
     """Serve the tool until stopped."""
-    setup = Store(db)
-    keys.active_key(setup)  # made once here, not raced by the workers
-    setup.close()
+    Store(db).close()  # migrated once here, before the workers open it
 
     def make_app() -> Flask:
         global _tool
@@ -73,6 +92,8 @@ def run(
         "timeout": 60,
         "graceful_timeout": 15,
         "accesslog": "-",
+        "access_log_format": ACCESS_LOG_FORMAT,
+        "logger_class": AccessLogger,
         "worker_exit": _worker_exit,
     }
     _Server(make_app, options).run()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ from conftest import EXAMPLES
 from lms_export.lti import catalog, keys
 from lms_export.lti.app import Tool, create_app
 from lms_export.lti.config import ToolSettings
+from lms_export.lti.outbound import Outbound, OutboundPolicy
 from lms_export.lti.outbox import DeliverySettings
 from lms_export.lti.store import Platform, Store
 from lti.platform import ServedApp, TestPlatform
@@ -19,16 +21,20 @@ from lti.platform import ServedApp, TestPlatform
 DECK = EXAMPLES / "every-type.yaml"
 
 
-def _tool_key() -> tuple[str, str, dict]:
-    """One RSA key for every tool of the run: making one per test would take most of the suite's time."""
-    store = Store(":memory:")
-    key = keys.new_key(store)
-    return key.kid, key.private_pem, key.public_jwk
+@functools.cache
+def tool_key(n: int) -> tuple[str, str, dict]:
+    """The tool's n-th RSA key of this run: making one per registration would take most of the suite's time.
+
+    Registrations in one database get different keys (the n-th registration
+    the n-th key), as in production where each has its own.
+    """
+    return keys.generate()
 
 
-TOOL_KEY = _tool_key()
 #: Delivery at test speed: short timeouts, backoff in tenths of a second.
 FAST = DeliverySettings(timeout=1.0, backoff=0.05, backoff_cap=0.3, lease=5.0, poll=0.05)
+#: The outbound guard as ``serve --insecure-local`` sets it: the test platforms are on 127.0.0.1, over http.
+LOCAL = Outbound(OutboundPolicy(FAST.timeout, insecure_local=True))
 
 
 class RunningTool:
@@ -39,10 +45,8 @@ class RunningTool:
     ):
         self.served = ServedApp()
         self.url = self.served.url
-        self.settings = ToolSettings(self.url, **{"jwks_refetch_seconds": 0.0, **settings})
+        self.settings = ToolSettings(self.url, **{"jwks_refetch_seconds": 0.0, "insecure_local": True, **settings})
         self.store = Store(db)
-        if not self.store.tool_keys():
-            self.store.add_key(*TOOL_KEY)
         self.tool = Tool(self.store, catalog.load(decks), self.settings, delivery)
         if deliver:
             self.tool.start_delivery()
@@ -51,9 +55,10 @@ class RunningTool:
     def card_url(self, card_id: str) -> str:
         return self.settings.card_url(card_id)
 
-    def register(self, platform: TestPlatform, name: str = "test") -> Platform:
+    def register(self, platform: TestPlatform, name: str = "test", **options) -> Platform:
         """What an administrator does with ``lms-export lti platform add`` and in the LMS."""
-        return platform.register_with(self.store, self.url, name)
+        key = tool_key(len(self.store.platforms()))
+        return platform.register_with(self.store, self.settings, name, key=key, **options)
 
     def stop(self) -> None:
         if self.tool.worker is not None:

@@ -272,6 +272,8 @@ class TestPlatform:
         self.deep_link_responses: list[list[dict[str, Any]]] = []
         self.registrations: list[dict[str, Any]] = []
         self.registration_token = secrets.token_urlsafe(12)
+        #: What this platform's OpenID configuration says differently (a rogue's lies).
+        self.openid_overrides: dict[str, Any] = {}
         #: What the next score posts meet, in order: a status code, "hang" (answer after
         #: ``hang_seconds``, score recorded), or "stall" (wait for ``release``, score recorded).
         self.faults: deque[int | str] = deque()
@@ -290,16 +292,15 @@ class TestPlatform:
         self.release.set()
         self.served.stop()
 
-    def connect(self, tool_url: str) -> None:
+    def connect(self, tool_url: str, tool_jwks_url: str) -> None:
         """Register the tool the way an administrator would, by hand."""
         self.tool_login_url = tool_url + "/lti/login"
-        self.tool_jwks_url = tool_url + "/lti/jwks"
+        self.tool_jwks_url = tool_jwks_url
         self.redirect_uris = [tool_url + "/lti/launch"]
 
-    def register_with(self, store: Any, tool_url: str, name: str = "test") -> Any:
-        """Both sides of a manual registration: the tool in this platform, this platform in the tool's store."""
-        self.connect(tool_url)
-        return store.add_platform(
+    def register_with(self, store: Any, settings: Any, name: str = "test", **options: Any) -> Any:
+        """Both sides of a manual registration: this platform in the tool's store, the tool in this platform."""
+        registered = store.add_platform(
             name=name,
             kind=self.product,
             issuer=self.issuer,
@@ -308,7 +309,10 @@ class TestPlatform:
             auth_token_url=self.url("/token"),
             key_set_url=self.url("/jwks"),
             deployments=[self.deployment_id],
+            **options,
         )
+        self.connect(settings.base_url, settings.jwks_url(registered.key_set_id))
+        return registered
 
     def registration(self) -> Registration:
         platform_key = self.signing_key
@@ -493,6 +497,7 @@ class TestPlatform:
                         "version": "1.0",
                         "messages_supported": [{"type": "LtiResourceLinkRequest"}, {"type": "LtiDeepLinkingRequest"}],
                     },
+                    **self.openid_overrides,
                 }
             )
 
@@ -505,7 +510,7 @@ class TestPlatform:
             tool = body.get("https://purl.imsglobal.org/spec/lti-tool-configuration", {})
             if body.get("token_endpoint_auth_method") != "private_key_jwt" or not tool.get("target_link_uri"):
                 return jsonify({"error": "invalid_client_metadata"}), 400
-            self.client_id = "dr-" + secrets.token_hex(4)
+            self.client_id = self.openid_overrides.get("client_id", "dr-" + secrets.token_hex(4))
             self.deployment_id = "dr-deployment-1"
             self.tool_login_url = body["initiate_login_uri"]
             self.tool_jwks_url = body["jwks_uri"]

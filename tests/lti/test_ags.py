@@ -22,7 +22,9 @@ from lms_export.lti.ags import (
     with_path,
     with_query,
 )
-from lms_export.lti.store import Store
+from lms_export.lti.outbound import Outbound, OutboundPolicy
+from lms_export.lti.store import Platform, Store, ToolKey
+from lti.conftest import tool_key
 from lti.platform import TestPlatform
 
 SCORE_BODY = {
@@ -45,11 +47,13 @@ def client(tmp_path: Path, platform: TestPlatform):
 
     served = ServedApp()
     store = Store(tmp_path / "tool.db")
-    served.app = create_app(Tool(store, Catalog([]), ToolSettings(served.url)))
-    registered = platform.register_with(store, served.url, name="p")
+    settings = ToolSettings(served.url, insecure_local=True)
+    served.app = create_app(Tool(store, Catalog([]), settings))
+    registered = platform.register_with(store, settings, name="p", key=tool_key(0))
+    http = Outbound(OutboundPolicy(2, insecure_local=True))
 
     def make(scopes=(SCORE, LINEITEM), tokens=None) -> AgsClient:
-        return AgsClient(registered, keys.active_key(store), scopes, tokens or TokenCache(), requests.Session(), 2)
+        return AgsClient(registered, keys.signing_key(store, registered), scopes, tokens or TokenCache(), http)
 
     yield make
     served.stop()
@@ -105,19 +109,20 @@ def test_line_items_are_found_by_resource_and_link(client, platform):
     }
 
 
-def test_a_token_endpoint_that_refuses_the_tool_is_reported_in_its_words(client, platform):
+def test_a_token_endpoint_that_refuses_the_tool_is_reported_by_status_and_its_words_logged(client, platform, caplog):
     platform.tool_jwks_url = "http://127.0.0.1:9/jwks"  # the platform cannot check the tool's signature
-    with pytest.raises(Refused, match="token: 400 Error during fetch URL"):
+    with pytest.raises(Refused, match=r"token: 400 Bad Request$"):
         client().token()
+    assert "Error during fetch URL" in caplog.text  # for the operator's log, never for a page
 
 
 def test_an_unreachable_platform_is_retried(tmp_path):
-    from lms_export.lti.store import Platform
-
-    nowhere = Platform(1, "x", "lti", "https://x", "c", "https://x/a", "http://127.0.0.1:9/token", "https://x/j", None)
-    key = keys.active_key(Store(tmp_path / "tool.db"))
+    local = "http://127.0.0.1:9"
+    nowhere = Platform(1, "x", "lti", local, "c", local + "/a", local + "/token", local + "/j", None, "ks")
+    key = ToolKey(*tool_key(0), created_at=0.0, retired_at=None)
+    http = Outbound(OutboundPolicy(1, insecure_local=True))
     with pytest.raises(RetryLater, match="ConnectionError"):
-        AgsClient(nowhere, key, [SCORE], TokenCache(), requests.Session(), 1).token()
+        AgsClient(nowhere, key, [SCORE], TokenCache(), http).token()
 
 
 def test_urls_keep_their_query():

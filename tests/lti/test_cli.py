@@ -92,7 +92,7 @@ def test_a_custom_platform_needs_every_endpoint(db):
 
 
 def test_list_deployment_and_remove(db):
-    run(db, "platform", "add", "moodle", "--preset", "moodle", "--site", "https://m.example", "--client-id", "abc")
+    add_moodle(db)
     assert run(db, "deployment", "add", "moodle", "3").exit_code == 0
     assert run(db, "deployment", "add", "nobody", "3").exit_code == 1
     listed = run(db, "platform", "list").output
@@ -110,24 +110,54 @@ def test_list_deployment_and_remove(db):
     assert Store(db).platforms() == []
 
 
-def test_keys_rotate_list_and_retire(db):
-    first = run(db, "keys", "rotate").stdout.strip()
-    second = run(db, "keys", "rotate").stdout.strip()
-    listed = run(db, "keys", "list").output
-    assert listed.index(second) < listed.index(first)
+def add_moodle(db: Path, name: str = "moodle", client_id: str = "abc") -> Result:
+    return run(
+        db, "platform", "add", name, "--preset", "moodle", "--site", "https://m.example", "--client-id", client_id
+    )
+
+
+def test_keys_rotate_list_and_retire_per_platform(db):
+    add_moodle(db)
+    add_moodle(db, "other", "def")
+    made = run(db, "keys", "list", "--platform", "moodle").output.split()[0]  # each platform gets a key when added
+    first = run(db, "keys", "rotate", "--platform", "moodle").stdout.strip()
+    second = run(db, "keys", "rotate", "--platform", "moodle").stdout.strip()
+    listed = run(db, "keys", "list", "--platform", "moodle").output
+    assert listed.index(second) < listed.index(first) < listed.index(made)
     assert f"{second}  signing" in listed and f"{first}  published" in listed
-    assert run(db, "keys", "retire", second).exit_code == 1
-    assert run(db, "keys", "retire", first).exit_code == 0
-    assert f"{first}  retired" in run(db, "keys", "list").output
+    assert second not in run(db, "keys", "list", "--platform", "other").output
+    assert run(db, "keys", "retire", second, "--platform", "moodle").exit_code == 1
+    assert run(db, "keys", "retire", first, "--platform", "other").exit_code == 1
+    assert run(db, "keys", "retire", first, "--platform", "moodle").exit_code == 0
+    assert f"{first}  retired" in run(db, "keys", "list", "--platform", "moodle").output
+    assert run(db, "keys", "rotate").exit_code == 2  # which platform's?
 
 
-def test_the_canvas_developer_key_json(db):
-    printed = run(db, "config", "canvas", "--url", "https://cards.example.edu")
+def test_endpoints_off_the_issuers_host_need_the_operator_to_allow_them(db):
+    custom = ["platform", "add", "x", "--preset", "custom", "--client-id", "c", "--issuer", "https://lms.example"]
+    custom += ["--auth-login-url", "https://lms.example/auth", "--key-set-url", "https://lms.example/jwks"]
+    elsewhere = run(db, *custom, "--auth-token-url", "https://victim.example/token")
+    assert elsewhere.exit_code == 1 and "--allow-host victim.example:443" in elsewhere.output
+    audience = run(
+        db, *custom, "--auth-token-url", "https://lms.example/t", "--auth-audience", "https://victim.example"
+    )
+    assert audience.exit_code == 1
+    assert Store(db).platforms() == []
+    allowed = run(db, *custom, "--auth-token-url", "https://auth.lms.example/token", "--allow-host", "auth.lms.example")
+    assert allowed.exit_code == 0, allowed.output
+    assert Store(db).platform_named("x").hosts == ("auth.lms.example:443",)
+    assert "auth.lms.example:443" in run(db, "platform", "list").output
+
+
+def test_the_canvas_developer_key_json_names_the_registrations_own_key_set(db):
+    assert run(db, "platform", "add", "school", "--preset", "canvas").exit_code == 0  # its client id comes later
+    printed = run(db, "config", "canvas", "--platform", "school", "--url", "https://cards.example.edu")
     assert printed.exit_code == 0, printed.output
     config = json.loads(printed.output)
+    school = Store(db).platform_named("school")
     assert config["oidc_initiation_url"] == "https://cards.example.edu/lti/login"
     assert config["target_link_uri"] == "https://cards.example.edu/lti/launch"
-    assert config["public_jwk_url"] == "https://cards.example.edu/lti/jwks"
+    assert config["public_jwk_url"] == f"https://cards.example.edu/lti/jwks/{school.key_set_id}"
     assert config["scopes"] == [
         "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
         "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly",
@@ -138,8 +168,21 @@ def test_the_canvas_developer_key_json(db):
     placements = {p["placement"]: p for p in extension["settings"]["placements"]}
     assert set(placements) == {"link_selection", "assignment_selection"}
     assert {p["message_type"] for p in placements.values()} == {"LtiDeepLinkingRequest"}
-    assert run(db, "config", "canvas").exit_code == 2  # no --url
-    assert run(db, "config", "canvas", "--url", "http://cards.example.edu").exit_code == 1  # not https
+    assert run(db, "platform", "update", "school", "--client-id", "10000000000042").exit_code == 0
+    assert Store(db).platform_named("school").client_id == "10000000000042"
+    assert run(db, "config", "canvas", "--platform", "school").exit_code == 2  # no --url
+    assert run(db, "config", "canvas", "--url", "https://cards.example.edu").exit_code == 2  # no --platform
+    insecure = run(db, "config", "canvas", "--platform", "school", "--url", "http://cards.example.edu")
+    assert insecure.exit_code == 1  # not https
+
+
+def test_deployments_policy_is_auto_unless_listed(db):
+    add_moodle(db)
+    assert Store(db).platform_named("moodle").deployments_policy == "auto"
+    assert "new ones accepted on their first launch" in run(db, "platform", "list").output
+    assert run(db, "platform", "update", "moodle", "--deployments", "listed").exit_code == 0
+    assert Store(db).platform_named("moodle").deployments_policy == "listed"
+    assert "only these" in run(db, "platform", "list").output
 
 
 def test_register_url_is_a_one_time_invitation(db):

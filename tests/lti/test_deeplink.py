@@ -8,7 +8,7 @@ from conftest import make_deck, raw_card, raw_question
 from lms_export.lti import deeplink, keys
 from lms_export.lti.config import ToolSettings
 from lms_export.lti.security import PlatformRegistration
-from lms_export.lti.store import Launch, Platform, Store
+from lms_export.lti.store import Launch, Store
 
 SETTINGS = ToolSettings("https://cards.example.edu")
 DECK = make_deck(
@@ -25,6 +25,12 @@ def test_a_card_with_points_gets_a_line_item_and_one_without_does_not():
     assert "lineItem" not in reading
 
 
+def test_a_title_showing_markup_reaches_each_platform_as_text():
+    [card] = make_deck(raw_card("c", title="Escaping &lt;script&gt;alert(1)&lt;/script&gt; *now*")).cards
+    assert deeplink.label(card, "canvas") == "Escaping <script>alert(1)</script> now"
+    assert deeplink.label(card, "moodle") == "Escaping &lt;script>alert(1)&lt;/script> now"  # Moodle reads HTML
+
+
 def launch(settings: dict) -> Launch:
     claims = {deeplink.SETTINGS: settings}
     return Launch("L", 1, "deployment-9", "teacher", "b", "LtiDeepLinkingRequest", None, claims, 0.0, None)
@@ -32,9 +38,13 @@ def launch(settings: dict) -> Launch:
 
 def test_the_response_is_signed_by_the_tool_and_echoes_data_only_when_given(tmp_path):
     store = Store(tmp_path / "tool.db")
-    platform = Platform(1, "p", "moodle", "https://lms.example", "client-7", "a", "t", "k", None)
+    lms = "https://lms.example"
+    platform = store.add_platform(
+        name="p", kind="moodle", issuer=lms, client_id="client-7",
+        auth_login_url=lms + "/a", auth_token_url=lms + "/t", key_set_url=lms + "/k",
+    )  # fmt: skip
     registration = PlatformRegistration(platform, store)
-    key = keys.active_key(store)
+    key = keys.signing_key(store, platform)
     with_data = deeplink.response_jwt(registration, launch({"data": "xyz"}), SETTINGS, DECK.cards[:1])
     header = jwt.get_unverified_header(with_data)
     assert header["kid"] == key.kid and header["alg"] == "RS256"

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from lms_export.lti.config import ToolSettings
 from lms_export.lti.store import DELIVERED, PENDING, SUPERSEDED, Store
 from lti.conftest import DECK, wait_for
 from lti.platform import Browser, LaunchSpec, TestPlatform
@@ -39,6 +40,7 @@ class Gunicorn:
     def start(self) -> None:
         command = [sys.executable, "-c", "from lms_export.cli import main; main()", "serve"]
         command += ["--deck", str(DECK), "--db", str(self.db), "--port", str(self.port), "--workers", "2"]
+        command += ["--insecure-local"]
         with self.log.open("a") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
         deadline = time.monotonic() + 30
@@ -61,7 +63,7 @@ class Gunicorn:
 def served(tmp_path: Path) -> Iterator[tuple[Gunicorn, TestPlatform]]:
     platform = TestPlatform()
     tool = Gunicorn(tmp_path / "tool.db", free_port(), tmp_path / "gunicorn.log")
-    platform.register_with(Store(tool.db), tool.url, name="moodle")
+    platform.register_with(Store(tool.db), ToolSettings(tool.url), name="moodle")
     yield tool, platform
     if tool.process is not None:
         tool.kill(signal.SIGTERM)

@@ -67,7 +67,6 @@ FORGERIES = {
     "expired": ({"exp": int(time.time()) - 120}, "exp"),
     "issued in the future": ({"iat": int(time.time()) + 600}, "iat"),
     "no exp": ({"exp": None}, "exp"),
-    "unknown deployment": ({LTI + "deployment_id": "not-deployed"}, "deployment_id"),
     "no deployment": ({LTI + "deployment_id": None}, "deployment_id"),
     "unsupported message type": ({LTI + "message_type": "LtiSubmissionReviewRequest"}, "message_type"),
     "LTI 1.1 version": ({LTI + "version": "1.1.0"}, "version"),
@@ -273,6 +272,7 @@ def test_cookies_are_secure_and_same_site_none_over_https(tmp_path):
         auth_login_url="https://sso.canvaslms.com/api/lti/authorize_redirect",
         auth_token_url="https://sso.canvaslms.com/login/oauth2/token",
         key_set_url="https://sso.canvaslms.com/api/lti/security/jwks",
+        hosts=["sso.canvaslms.com"],
     )
     settings = ToolSettings("https://cards.example.edu")
     client = create_app(Tool(store, Catalog([]), settings)).test_client()

@@ -135,25 +135,34 @@ def test_platforms_are_unique_and_found_by_issuer_and_client(store):
     assert not store.has_deployment(store.platform_named("moodle").id, "2")
 
 
-def test_keys_rotate_and_retire(store):
-    first = keys.active_key(store)
-    second = keys.new_key(store)
-    assert keys.active_key(store).kid == second.kid
-    assert [k["kid"] for k in keys.jwks(store)["keys"]] == [second.kid, first.kid]
+def test_keys_rotate_and_retire_per_platform(store):
+    moodle, other = add_platform(store), add_platform(store, name="other", client_id="c2")
+    first = keys.signing_key(store, moodle)
+    second = keys.rotate(store, moodle)
+    assert keys.signing_key(store, moodle).kid == second.kid
+    assert [k.kid for k in store.keys_of(moodle)] == [second.kid, first.kid]
+    assert keys.signing_key(store, other).kid not in (first.kid, second.kid)
     with pytest.raises(LmsExportError, match="signs with"):
-        store.retire_key(second.kid)
-    store.retire_key(first.kid)
-    assert [k["kid"] for k in keys.jwks(store)["keys"]] == [second.kid]
-    assert all("d" not in k for k in keys.jwks(store)["keys"])  # public halves only
+        store.retire_key(second.kid, moodle)
+    with pytest.raises(LmsExportError, match="no key"):
+        store.retire_key(first.kid, other)
+    store.retire_key(first.kid, moodle)
+    published = keys.jwks(store.keys_of(moodle))["keys"]
+    assert [k["kid"] for k in published] == [second.kid]
+    assert all("d" not in k for k in published)  # public halves only
+    assert store.shared_jwks_keys() == []  # a new registration is never in the shared key set
 
 
-def test_a_line_item_is_created_by_one_worker_at_a_time(store):
-    assert store.claim_line_item("k", "w1", 60)
-    assert not store.claim_line_item("k", "w2", 60)
-    assert store.claim_line_item("k", "w1", 60)
-    store.save_line_item("k", "https://lms/lineitems/1")
-    assert store.line_item_url("k") == "https://lms/lineitems/1"
-    assert not store.claim_line_item("k", "w2", 60)
+def test_a_line_item_is_created_by_one_worker_at_a_time_and_per_platform(store):
+    one, two = add_platform(store).id, add_platform(store, name="other", client_id="c2").id
+    assert store.claim_line_item(one, "k", "w1", 60)
+    assert not store.claim_line_item(one, "k", "w2", 60)
+    assert store.claim_line_item(one, "k", "w1", 60)
+    store.save_line_item(one, "k", "https://lms/lineitems/1")
+    assert store.line_item_url(one, "k") == "https://lms/lineitems/1"
+    assert not store.claim_line_item(one, "k", "w2", 60)
+    assert store.line_item_url(two, "k") is None  # the same key at another platform is another line item
+    assert store.claim_line_item(two, "k", "w2", 60)
 
 
 def test_invitations_work_once(store):
