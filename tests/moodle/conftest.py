@@ -73,7 +73,9 @@ class Moodle:
             env={**os.environ, **self.env},
         )
         if done.returncode != 0:
-            raise AssertionError(f"{path.name} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+            raise AssertionError(
+                f"{path.name} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+            )
         return json.loads(done.stdout) if done.stdout.strip() else None
 
     def rest(self, function: str, **params: Any) -> Any:
